@@ -1,0 +1,160 @@
+"""Attention over encoder states: additive (Bahdanau) and multiplicative (Luong).
+
+Both are stateless: the keys are projected once per encoded batch with ``project_keys`` and the
+result is passed to every decoding step, so a step costs one small matrix product for the query.
+Shapes: B batch, S source length, Q query size, K key size, A attention units.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+ATTENTIONS = ("bahdanau", "luong", "none")
+LUONG_SCORES = ("general", "dot")
+
+
+def masked_softmax(energy: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Softmax over the last axis with masked positions given exactly zero weight.
+
+    Parameters
+    ----------
+    energy : torch.Tensor
+        Scores of shape (B, S).
+    mask : torch.Tensor or None
+        Boolean (B, S), True where a position may be attended to. Every row needs one True.
+
+    Returns
+    -------
+    torch.Tensor
+        Weights of shape (B, S) that sum to one over the unmasked positions.
+    """
+    if mask is not None:
+        energy = energy.masked_fill(~mask, float("-inf"))  # exp(-inf) is exactly 0
+    return energy.softmax(dim=-1)
+
+
+class BahdanauAttention(nn.Module):
+    """Additive attention of Bahdanau et al. (2015): ``v_a^T tanh(W_a q + U_a k)``.
+
+    Parameters
+    ----------
+    query_size : int
+        Size of the decoder state used as query.
+    key_size : int
+        Size of each encoder state.
+    attention_size : int
+        Number of attention units (A); the cost of every decoding step grows with it.
+    """
+
+    def __init__(self, query_size: int, key_size: int, attention_size: int):
+        super().__init__()
+        self.key_layer = nn.Linear(key_size, attention_size, bias=False)  # U_a
+        self.query_layer = nn.Linear(query_size, attention_size, bias=False)  # W_a
+        self.energy_layer = nn.Linear(attention_size, 1, bias=False)  # v_a
+
+    def project_keys(self, keys: torch.Tensor) -> torch.Tensor:
+        """Project encoder states once per batch: (B, S, K) -> (B, S, A)."""
+        return self.key_layer(keys)
+
+    def forward(
+        self,
+        query: torch.Tensor,
+        proj_keys: torch.Tensor,
+        values: torch.Tensor,
+        mask: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Attend with one query per row.
+
+        Parameters
+        ----------
+        query : torch.Tensor
+            (B, Q) decoder state.
+        proj_keys : torch.Tensor
+            (B, S, A) output of :meth:`project_keys`.
+        values : torch.Tensor
+            (B, S, V) encoder states to average.
+        mask : torch.Tensor or None
+            (B, S) bool, True where attention is allowed.
+
+        Returns
+        -------
+        context : torch.Tensor
+            (B, V) weighted average of ``values``.
+        weights : torch.Tensor
+            (B, S) attention weights, summing to one per row.
+        """
+        hidden = torch.tanh(self.query_layer(query)[:, None] + proj_keys)  # (B, S, A)
+        energy = self.energy_layer(hidden).squeeze(-1)  # (B, S)
+        weights = masked_softmax(energy, mask)  # (B, S)
+        context = torch.bmm(weights[:, None], values).squeeze(1)  # (B, V)
+        return context, weights
+
+
+class LuongAttention(nn.Module):
+    """Multiplicative attention of Luong et al. (2015): ``q^T W_a k`` ("general") or ``q^T k`` ("dot").
+
+    Parameters
+    ----------
+    query_size : int
+        Size of the decoder state used as query.
+    key_size : int
+        Size of each encoder state; must equal ``query_size`` for ``score="dot"``.
+    score : {"general", "dot"}
+        The scoring function.
+    """
+
+    def __init__(self, query_size: int, key_size: int, score: str = "general"):
+        super().__init__()
+        if score not in LUONG_SCORES:
+            raise ValueError(f"score must be one of {LUONG_SCORES}, got {score!r}")
+        if score == "dot" and query_size != key_size:
+            raise ValueError(
+                f"Luong 'dot' attention needs query_size == key_size, got {query_size} and "
+                f"{key_size}; use score='general' instead"
+            )
+        self.score = score
+        # Projecting the keys (K -> Q) rather than the query lets the projection happen once per batch.
+        self.key_layer = nn.Linear(key_size, query_size, bias=False) if score == "general" else None
+
+    def project_keys(self, keys: torch.Tensor) -> torch.Tensor:
+        """Project encoder states once per batch: (B, S, K) -> (B, S, Q)."""
+        return keys if self.key_layer is None else self.key_layer(keys)
+
+    def forward(
+        self,
+        query: torch.Tensor,
+        proj_keys: torch.Tensor,
+        values: torch.Tensor,
+        mask: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Attend with one query per row; arguments and returns as :meth:`BahdanauAttention.forward`."""
+        energy = torch.bmm(proj_keys, query[:, :, None]).squeeze(-1)  # (B, S)
+        weights = masked_softmax(energy, mask)  # (B, S)
+        context = torch.bmm(weights[:, None], values).squeeze(1)  # (B, V)
+        return context, weights
+
+
+def build_attention(
+    kind: str, query_size: int, key_size: int, attention_size: int
+) -> nn.Module | None:
+    """Return the attention module named by ``kind``, or None for ``"none"``.
+
+    Parameters
+    ----------
+    kind : {"bahdanau", "luong", "none"}
+        Which attention; "luong" uses the "general" score.
+    query_size, key_size, attention_size : int
+        Sizes of the decoder state, the encoder states and the additive attention's hidden layer.
+
+    Returns
+    -------
+    torch.nn.Module or None
+    """
+    if kind == "bahdanau":
+        return BahdanauAttention(query_size, key_size, attention_size)
+    if kind == "luong":
+        return LuongAttention(query_size, key_size, score="general")
+    if kind == "none":
+        return None
+    raise ValueError(f"attention must be one of {ATTENTIONS}, got {kind!r}")

@@ -1,0 +1,1 @@
+"""The numeric path: panels, windows, the forecaster and the regressor."""
