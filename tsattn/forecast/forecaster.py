@@ -324,7 +324,7 @@ class Seq2SeqForecaster(BaseEstimator):
     def _from_artifacts(cls, state: dict, tensors: dict[str, torch.Tensor]) -> Seq2SeqForecaster:
         from tsattn.core.seq2seq import CoreConfig, Seq2Seq
 
-        est = cls(**state["params"])
+        est = cls(**_params_from_json(state["params"]))
         module = Seq2Seq(CoreConfig(**state["core"]))
         prefix = "module."
         module.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
@@ -365,11 +365,20 @@ def _json_params(params: dict) -> dict:
         elif isinstance(value, np.random.RandomState):
             value = None
         elif isinstance(value, tuple):
+            out.setdefault("__tuples__", []).append(key)
             value = list(value)
         elif isinstance(value, np.generic):
             value = value.item()
         out[key] = value
     return out
+
+
+def _params_from_json(params: dict) -> dict:
+    """Inverse of :func:`_json_params`: tuples come back as tuples."""
+    params = dict(params)
+    for key in params.pop("__tuples__", []):
+        params[key] = tuple(params[key])
+    return params
 
 
 def _stamp_to_json(stamp: Any) -> Any:

@@ -8,6 +8,7 @@ with offsets per series; forecasts are turned back into the kind of object the u
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,7 +189,12 @@ def _index_axis(index: pd.Index, what: str) -> TimeAxis:
 
 
 def _infer_freq(index: pd.DatetimeIndex, what: str) -> str:
-    freq = pd.infer_freq(index) if len(index) >= 3 else None
+    with warnings.catch_warnings():
+        # pandas 3 warns that infer_freq will return an offset; either answer works below.
+        warnings.filterwarnings("ignore", message=".*infer_freq.*")
+        freq = pd.infer_freq(index) if len(index) >= 3 else None
+    if freq is not None and not isinstance(freq, str):
+        freq = freq.freqstr
     if freq is None:
         raise ValueError(
             f"cannot infer the frequency of {what}'s timestamps (irregular, with gaps, or fewer "
@@ -292,7 +298,10 @@ def _from_long(y: pd.DataFrame, name: str) -> Panel:
     values = _numeric(y[TARGET_COL].to_numpy(), f"{name}[{TARGET_COL!r}]")
     ids_col = y[ID_COL].to_numpy()
     ds = y[TIME_COL]
+    time_format: dict = {}
     if pd.api.types.is_datetime64_any_dtype(ds.dtype):
+        # Timestamps are compared as naive nanoseconds; the unit and zone are given back on output.
+        time_format = {"unit": ds.dt.unit, "tz": None if ds.dt.tz is None else str(ds.dt.tz)}
         times = ds.dt.tz_localize(None).to_numpy() if ds.dt.tz is not None else ds.to_numpy()
         times = times.astype("datetime64[ns]").astype(np.int64)
         kind = "datetime"
@@ -332,7 +341,7 @@ def _from_long(y: pd.DataFrame, name: str) -> Panel:
         ids=ids,
         last=last,
         axis=axis,
-        layout={"kind": "long", "time_kind": kind},
+        layout={"kind": "long", "time_kind": kind, **time_format},
     )
 
 
@@ -420,6 +429,9 @@ def _long_frame(forecasts, ids, last, axis, layout, columns) -> pd.DataFrame:
             future_by_last[end] = axis.future(end, horizon)
         stamps.append(future_by_last[end])
     ds = stamps[0].append(stamps[1:]) if n > 1 else stamps[0]
+    if layout.get("unit"):
+        ds = ds.as_unit(layout["unit"])
+        ds = ds.tz_localize(layout["tz"]) if layout.get("tz") else ds
     frame = pd.DataFrame({ID_COL: np.repeat(np.asarray(ids, dtype=object), horizon), TIME_COL: ds})
     if layout["kind"] == "series" and columns is None:
         frame[TARGET_COL] = forecasts.reshape(-1)
