@@ -48,12 +48,20 @@ BAD_Y = {
     "long with string ds": (_long(ds=[f"day {i}" for i in range(30)]), TypeError, "pd.to_datetime"),
     "unsorted index": (GOOD.iloc[::-1], ValueError, "sort"),
     "irregular index": (
-        pd.Series(np.arange(5.0), index=pd.to_datetime(["2020-01-01", "2020-01-02", "2020-01-05",
-                                                        "2020-01-09", "2020-01-10"])),
+        pd.Series(
+            np.arange(5.0),
+            index=pd.to_datetime(
+                ["2020-01-01", "2020-01-02", "2020-01-05", "2020-01-09", "2020-01-10"]
+            ),
+        ),
         ValueError,
         "frequency",
     ),
-    "string index": (pd.Series(np.arange(30.0), index=[f"t{i}" for i in range(30)]), TypeError, "index"),
+    "string index": (
+        pd.Series(np.arange(30.0), index=[f"t{i}" for i in range(30)]),
+        TypeError,
+        "index",
+    ),
     "3-D array": (np.zeros((4, 4, 4)), ValueError, "1-D"),
     "list": ([1.0, 2.0, 3.0], TypeError, "np.asarray"),
     "dict": ({"a": 1}, TypeError, "Series"),
@@ -80,7 +88,11 @@ def test_bad_y(case):
 
 
 BAD_PARAMS = {
-    "attention": ("bahdanu", ValueError, r"attention must be one of \['bahdanau', 'luong', 'none'\]"),
+    "attention": (
+        "bahdanu",
+        ValueError,
+        r"attention must be one of \['bahdanau', 'luong', 'none'\]",
+    ),
     "cell": ("rnn", ValueError, "cell must be one of"),
     "scaler": ("minmax", ValueError, "scaler must be one of"),
     "loss": ("rmse", ValueError, "loss must be one of"),

@@ -16,7 +16,11 @@ from tsattn.forecast.windows import WindowBatches, forecast_windows
 def _long_frame(lengths=(30, 24, 40), freq="MS", integer=False):
     rows = []
     for k, n in enumerate(lengths):
-        ds = np.arange(100, 100 + n) if integer else pd.date_range("2018-01-01", periods=n, freq=freq)
+        ds = (
+            np.arange(100, 100 + n)
+            if integer
+            else pd.date_range("2018-01-01", periods=n, freq=freq)
+        )
         y = 50 + 10 * k + 5 * np.sin(np.arange(n) / 2)
         rows.append(pd.DataFrame({"unique_id": f"s{k}", "ds": ds, "y": y}))
     return pd.concat(rows, ignore_index=True)

@@ -13,8 +13,6 @@ import os
 import tempfile
 from pathlib import Path
 
-import torch
-
 FORMAT_NAME = "tsattn"
 FORMAT_VERSION = 1
 
@@ -47,7 +45,9 @@ def save_estimator(estimator, path) -> None:
     }
     tensors = {name: t.detach().cpu().contiguous() for name, t in tensors.items()}
     path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(
+        dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp"
+    )
     os.close(handle)
     try:
         save_file(tensors, temporary, metadata=metadata)

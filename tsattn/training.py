@@ -26,7 +26,9 @@ class BatchSource(Protocol):
 
     def __len__(self) -> int: ...
 
-    def batch(self, index: np.ndarray) -> dict[str, torch.Tensor]: ...
+    def batch(self, index: np.ndarray) -> dict[str, torch.Tensor]:
+        """The samples at ``index`` as tensors on the model's device."""
+        ...
 
 
 class TrainingDivergedError(RuntimeError):
@@ -73,7 +75,9 @@ def resolve_device(device: str | torch.device) -> torch.device:
     try:
         resolved = torch.device(device)
     except RuntimeError:
-        raise ValueError(f"device must be one of {DEVICES} or a torch.device, got {device!r}") from None
+        raise ValueError(
+            f"device must be one of {DEVICES} or a torch.device, got {device!r}"
+        ) from None
     if resolved.type not in ("cpu", "cuda"):
         raise ValueError(f"device must be one of {DEVICES} or a torch.device, got {device!r}")
     if resolved.type == "cuda" and not torch.cuda.is_available():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 CELLS = ("lstm", "gru")
 
@@ -67,13 +68,19 @@ class RNNEncoder(nn.Module):
             nn.Linear(self.output_size, decoder_size) for _ in range(n_state)
         )
 
-    def forward(self, source: torch.Tensor) -> tuple[torch.Tensor, State]:
+    def forward(
+        self, source: torch.Tensor, lengths: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, State]:
         """Encode a batch.
 
         Parameters
         ----------
         source : torch.Tensor
             (B, S, E) adapted source steps.
+        lengths : torch.Tensor or None
+            (B,) real steps of each row of a right-padded batch (sentences): the RNN then stops
+            at each row's end, so the final state, and the backward direction, never read padding
+            and a row encodes the same whatever else shares its batch. None reads every step.
 
         Returns
         -------
@@ -82,7 +89,16 @@ class RNNEncoder(nn.Module):
         state : tuple of torch.Tensor
             The decoder's initial state, each (L, B, H_dec).
         """
-        outputs, final = self.rnn(source)  # (B, S, D*H); each (L*D, B, H)
+        if lengths is None:
+            outputs, final = self.rnn(source)  # (B, S, D*H); each (L*D, B, H)
+        else:
+            packed = pack_padded_sequence(
+                source, lengths.cpu(), batch_first=True, enforce_sorted=False
+            )
+            outputs, final = self.rnn(packed)  # final in the rows' own order
+            outputs, _ = pad_packed_sequence(
+                outputs, batch_first=True, total_length=source.shape[1]
+            )  # (B, S, D*H), zero past each row's end
         final = final if isinstance(final, tuple) else (final,)
         state = []
         for tensor, bridge in zip(final, self.bridges, strict=True):

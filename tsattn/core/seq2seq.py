@@ -94,7 +94,10 @@ class Seq2Seq(nn.Module):
         self.head = nn.Linear(self.decoder.output_size, config.output_size)
 
     def encode(
-        self, source: torch.Tensor, mask: torch.Tensor | None = None
+        self,
+        source: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        lengths: torch.Tensor | None = None,
     ) -> tuple[Memory, DecoderState]:
         """Encode a batch once: the decoder's memory and initial state.
 
@@ -104,13 +107,16 @@ class Seq2Seq(nn.Module):
             (B, S, F) floats or (B, S) token ids.
         mask : torch.Tensor or None
             (B, S) bool, True at real (not padded) source positions.
+        lengths : torch.Tensor or None
+            (B,) real positions of each row when the padding is at the end (sentences), so the
+            encoder stops there; see :meth:`RNNEncoder.forward`.
 
         Returns
         -------
         memory : Memory
         state : DecoderState
         """
-        outputs, encoder_state = self.encoder(self.source_adapter(source))  # (B, S, K)
+        outputs, encoder_state = self.encoder(self.source_adapter(source), lengths)  # (B, S, K)
         return self.decoder.init_memory(outputs, mask), self.decoder.init_state(encoder_state)
 
     def step(
@@ -127,6 +133,7 @@ class Seq2Seq(nn.Module):
         mask: torch.Tensor | None = None,
         feedback: Callable[[torch.Tensor, int], torch.Tensor] | None = None,
         return_weights: bool = False,
+        lengths: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Unroll the decoder over ``target_in.shape[1]`` steps.
 
@@ -144,6 +151,8 @@ class Seq2Seq(nn.Module):
             model's own outputs at prediction time.
         return_weights : bool
             Also return the (B, T, S) attention weights.
+        lengths : torch.Tensor or None
+            (B,) source lengths of a right-padded batch, as for :meth:`encode`.
 
         Returns
         -------
@@ -152,7 +161,7 @@ class Seq2Seq(nn.Module):
         weights : torch.Tensor or None
             (B, T, S) when asked for and attention is on.
         """
-        memory, state = self.encode(source, mask)
+        memory, state = self.encode(source, mask, lengths)
         outputs, all_weights = [], []
         step_in = target_in[:, 0]
         for t in range(target_in.shape[1]):

@@ -219,7 +219,9 @@ class Seq2SeqForecaster(BaseEstimator):
                 np.random.default_rng(seed),
             )
         self.module_ = module
-        self.history_ = pd.DataFrame(history, columns=["epoch", "train_loss", "valid_loss", "seconds"])
+        self.history_ = pd.DataFrame(
+            history, columns=["epoch", "train_loss", "valid_loss", "seconds"]
+        )
         self.input_size_ = input_size
         self.device_ = device
         self._remember(panel, input_size)
@@ -228,7 +230,9 @@ class Seq2SeqForecaster(BaseEstimator):
     def _remember(self, panel: Panel, input_size: int) -> None:
         """Keep what predict needs: each series' last ``input_size`` values and its format."""
         keep = np.minimum(panel.lengths, input_size)
-        tails = [panel.values[end - k : end] for end, k in zip(panel.offsets[1:], keep, strict=True)]
+        tails = [
+            panel.values[end - k : end] for end, k in zip(panel.offsets[1:], keep, strict=True)
+        ]
         self.n_series_ = panel.n_series
         self.series_ids_ = list(panel.ids)
         self.freq_ = panel.axis.freq
@@ -327,7 +331,9 @@ class Seq2SeqForecaster(BaseEstimator):
         est = cls(**_params_from_json(state["params"]))
         module = Seq2Seq(CoreConfig(**state["core"]))
         prefix = "module."
-        module.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
+        module.load_state_dict(
+            {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+        )
         module.eval()
         est.module_ = module
         est.device_ = torch.device("cpu")

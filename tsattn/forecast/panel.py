@@ -236,7 +236,10 @@ def _trim_leading_nan(column: np.ndarray, what: str) -> np.ndarray:
 
 
 def _from_columns(columns: list[np.ndarray], ids: list, last, axis, layout, name) -> Panel:
-    trimmed = [_trim_leading_nan(col, f"{name} series {sid!r}") for col, sid in zip(columns, ids)]
+    trimmed = [
+        _trim_leading_nan(col, f"{name} series {sid!r}")
+        for col, sid in zip(columns, ids, strict=True)
+    ]
     lengths = np.array([len(t) for t in trimmed], dtype=np.int64)
     return Panel(
         values=np.concatenate(trimmed).astype(np.float32),

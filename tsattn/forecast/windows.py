@@ -60,7 +60,9 @@ def training_windows(
     first = np.minimum(input_size, lengths - horizon)  # (n_series,)
     last = lengths - horizon
     n_origins = last - first + 1
-    n_valid = np.where(validation_size > 0, np.ceil(validation_size * n_origins), 0).astype(np.int64)
+    n_valid = np.where(validation_size > 0, np.ceil(validation_size * n_origins), 0).astype(
+        np.int64
+    )
     n_valid = np.minimum(n_valid, n_origins)
     train_end = last - n_valid - horizon + 1  # training origins t <= train_end
     usable = (n_valid > 0) & (train_end >= first)
@@ -141,7 +143,9 @@ class WindowBatches:
             ``target`` (B, H) scaled targets (NaN beyond a series' end), ``loc`` and ``scale``
             (B, 1).
         """
-        index = torch.as_tensor(index, device=self.device) if not isinstance(index, slice) else index
+        index = (
+            torch.as_tensor(index, device=self.device) if not isinstance(index, slice) else index
+        )
         series, origin = self.series[index], self.origin[index]  # (B,)
         start = self.starts[series]  # (B,)
         position = start[:, None] + origin[:, None] + self.steps  # (B, I + H)
