@@ -136,8 +136,9 @@ def train(
             monitored = valid_loss if valid_data is not None and len(valid_data) else train_loss
             if not math.isfinite(train_loss) or not math.isfinite(monitored):
                 module.load_state_dict(best_state)
+                bad = train_loss if not math.isfinite(train_loss) else monitored
                 raise TrainingDivergedError(
-                    f"the loss became {train_loss} at epoch {epoch}; the weights of the best epoch "
+                    f"the loss became {bad} at epoch {epoch}; the weights of the best epoch "
                     f"are kept. Likely causes: a learning rate too high (now "
                     f"{config.learning_rate}), or extreme values in the data (try scaler='standard')"
                 )

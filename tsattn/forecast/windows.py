@@ -193,6 +193,8 @@ def window_scale(
     if scaler == "none":
         ones = torch.ones(history.shape[0], 1, device=history.device)
         return ones * 0, ones
+    # NaN * 0 is NaN: a masked gap must be zeroed, not just given zero weight.
+    history = history.masked_fill(~mask, 0.0)  # (B, I)
     weight = mask.to(history.dtype)  # (B, I)
     count = weight.sum(1, keepdim=True).clamp(min=1)  # (B, 1)
     loc = (history * weight).sum(1, keepdim=True) / count  # (B, 1)

@@ -1,0 +1,287 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from tsattn import training
+from tsattn.training import (
+    TrainingConfig,
+    TrainingDivergedError,
+    evaluate,
+    resolve_device,
+    train,
+)
+
+
+class Regression:
+    """y = 2x - 1 on n points: a tiny learnable problem."""
+
+    def __init__(self, n=64, seed=0):
+        generator = torch.Generator().manual_seed(seed)
+        self.x = torch.rand(n, 1, generator=generator) * 2 - 1  # (n, 1)
+        self.y = 2 * self.x - 1  # (n, 1)
+        self.requests = []
+
+    def __len__(self):
+        return len(self.x)
+
+    def batch(self, index):
+        self.requests.append(np.asarray(index).copy())
+        index = torch.as_tensor(index)
+        return {"x": self.x[index], "y": self.y[index]}
+
+
+def mse(module, batch):
+    return ((module(batch["x"]) - batch["y"]) ** 2).mean()
+
+
+class ScheduledValidation:
+    """A validation set whose loss at epoch e is ``losses[e - 1]``, whatever the weights.
+
+    It records the module's weights when evaluated, i.e. the weights each epoch ended with.
+    """
+
+    def __init__(self, module, losses):
+        self.module, self.losses, self.snapshots = module, list(losses), []
+
+    def __len__(self):
+        return 1
+
+    def batch(self, index):
+        self.snapshots.append({k: v.clone() for k, v in self.module.state_dict().items()})
+        return {"forced": torch.tensor(self.losses[len(self.snapshots) - 1])}
+
+
+def mse_or_forced(module, batch):
+    return batch["forced"] if "forced" in batch else mse(module, batch)
+
+
+def config(**changes):
+    base = {
+        "max_epochs": 5,
+        "batch_size": 16,
+        "learning_rate": 0.05,
+        "early_stopping_patience": None,
+        "min_batches_per_epoch": 1,
+        "verbose": False,
+    }
+    return TrainingConfig(**{**base, **changes})
+
+
+def linear():
+    torch.manual_seed(0)
+    return nn.Linear(1, 1)
+
+
+def assert_state_equal(module, expected):
+    state = module.state_dict()
+    assert state.keys() == expected.keys()
+    for name in state:
+        assert torch.equal(state[name], expected[name]), name
+
+
+def rng():
+    return np.random.default_rng(0)
+
+
+# ----------------------------------------------------------------------------------------
+# Learning, history, best weights, early stopping
+# ----------------------------------------------------------------------------------------
+
+
+def test_loss_decreases_on_a_learnable_problem():
+    module, data = linear(), Regression()
+    before = evaluate(module, mse, data, 64)
+    history = train(module, mse, data, Regression(n=32, seed=1), config(max_epochs=30), rng())
+    assert len(history) == 30
+    assert [row["epoch"] for row in history] == list(range(1, 31))
+    assert set(history[0]) == {"epoch", "train_loss", "valid_loss", "seconds"}
+    assert history[-1]["train_loss"] < 0.01 * history[0]["train_loss"]
+    assert history[-1]["valid_loss"] < 1e-3 < before
+    assert module.weight.item() == pytest.approx(2.0, abs=0.05)
+    assert module.bias.item() == pytest.approx(-1.0, abs=0.05)
+    assert not module.training  # left in evaluation mode
+
+
+def test_without_validation_the_training_loss_decides():
+    module = linear()
+    history = train(module, mse, Regression(), None, config(max_epochs=3), rng())
+    assert len(history) == 3
+    assert all(math.isnan(row["valid_loss"]) for row in history)
+    assert all(math.isfinite(row["train_loss"]) for row in history)
+
+
+def test_best_weights_are_restored():
+    module = linear()
+    valid = ScheduledValidation(module, [5.0, 3.0, 4.0, 1.0, 2.0, 6.0])
+    history = train(module, mse_or_forced, Regression(), valid, config(max_epochs=6), rng())
+    assert [row["valid_loss"] for row in history] == [5.0, 3.0, 4.0, 1.0, 2.0, 6.0]
+    assert len(valid.snapshots) == 6
+    # The weights kept are those of epoch 4 (the lowest validation loss), not the last epoch's,
+    # and the two differ: training went on moving them.
+    assert_state_equal(module, valid.snapshots[3])
+    assert not torch.equal(valid.snapshots[3]["weight"], valid.snapshots[5]["weight"])
+
+
+def test_early_stopping_stops_after_patience_stale_epochs():
+    module = linear()
+    # Epoch 3 is the best; 4 ties it (a tie is not an improvement), 5 and 6 are worse.
+    losses = [3.0, 2.0, 1.0, 1.0, 2.0, 1.5, 0.5, 0.1, 0.1, 0.1]
+    valid = ScheduledValidation(module, losses)
+    history = train(
+        module,
+        mse_or_forced,
+        Regression(),
+        valid,
+        config(max_epochs=10, early_stopping_patience=3),
+        rng(),
+    )
+    assert len(history) == 6
+    assert_state_equal(module, valid.snapshots[2])
+
+
+def test_patience_none_never_stops():
+    module = linear()
+    valid = ScheduledValidation(module, [1.0] + [2.0] * 7)
+    history = train(module, mse_or_forced, Regression(), valid, config(max_epochs=8), rng())
+    assert len(history) == 8
+    assert_state_equal(module, valid.snapshots[0])
+
+
+# ----------------------------------------------------------------------------------------
+# Divergence and interruption
+# ----------------------------------------------------------------------------------------
+
+
+def test_nan_loss_raises_and_keeps_the_previous_good_weights():
+    module = linear()
+    valid = ScheduledValidation(module, [2.0, 1.0, 1.5, 0.5, 0.5])
+    calls = []
+    steps_per_epoch = 4  # 64 samples / batch 16
+
+    def explodes_in_epoch_four(module, batch):
+        if "forced" in batch:
+            return batch["forced"]
+        calls.append(1)
+        loss = mse(module, batch)
+        return loss * math.nan if len(calls) > 3 * steps_per_epoch else loss
+
+    with pytest.raises(TrainingDivergedError, match="loss became nan at epoch 4") as info:
+        train(module, explodes_in_epoch_four, Regression(), valid, config(), rng())
+    assert "learning rate" in str(info.value)
+    assert isinstance(info.value, RuntimeError)
+    # Epoch 4's NaN steps made the weights NaN; the best epoch so far (2) is back.
+    assert len(valid.snapshots) == 4
+    assert torch.isnan(valid.snapshots[3]["weight"]).all()
+    assert_state_equal(module, valid.snapshots[1])
+    assert torch.isfinite(module(torch.zeros(1, 1))).all()
+
+
+def test_infinite_validation_loss_also_raises():
+    module = linear()
+    valid = ScheduledValidation(module, [1.0, math.inf])
+    with pytest.raises(TrainingDivergedError, match="loss became inf at epoch 2"):
+        train(module, mse_or_forced, Regression(), valid, config(), rng())
+    assert_state_equal(module, valid.snapshots[0])
+
+
+def test_keyboard_interrupt_warns_and_leaves_a_usable_module():
+    module = linear()
+    valid = ScheduledValidation(module, [3.0, 1.0, 2.0, 0.1, 0.1])
+    calls = []
+
+    def interrupted_in_epoch_four(module, batch):
+        if "forced" in batch:
+            return batch["forced"]
+        calls.append(1)
+        if len(calls) == 3 * 4 + 2:  # the second step of epoch 4
+            raise KeyboardInterrupt
+        return mse(module, batch)
+
+    with pytest.warns(RuntimeWarning, match="interrupted after 3 epoch"):
+        history = train(module, interrupted_in_epoch_four, Regression(), valid, config(), rng())
+    assert [row["epoch"] for row in history] == [1, 2, 3]
+    assert_state_equal(module, valid.snapshots[1])
+    assert not module.training
+    with torch.no_grad():
+        assert torch.isfinite(module(torch.zeros(2, 1))).all()
+
+
+# ----------------------------------------------------------------------------------------
+# Batches per epoch
+# ----------------------------------------------------------------------------------------
+
+
+def test_min_batches_per_epoch_repeats_small_data_sets():
+    module, data = linear(), Regression(n=10)
+    history = train(
+        module, mse, data, None, config(max_epochs=2, batch_size=4, min_batches_per_epoch=5), rng()
+    )
+    assert len(history) == 2
+    # Each epoch: 5 * 4 = 20 draws = two shuffles of the 10 samples, in 5 batches of 4.
+    assert [len(index) for index in data.requests] == [4] * 10
+    for epoch in range(2):
+        drawn = np.concatenate(data.requests[5 * epoch : 5 * epoch + 5])
+        assert np.bincount(drawn, minlength=10).tolist() == [2] * 10
+
+
+def test_large_data_sets_take_one_pass_per_epoch():
+    module, data = linear(), Regression(n=30)
+    train(
+        module, mse, data, None, config(max_epochs=1, batch_size=8, min_batches_per_epoch=2), rng()
+    )
+    assert [len(index) for index in data.requests] == [8, 8, 8, 6]
+    assert sorted(np.concatenate(data.requests).tolist()) == list(range(30))
+
+
+def test_same_rng_gives_same_training():
+    results = []
+    for _ in range(2):
+        module = linear()
+        history = train(module, mse, Regression(), None, config(max_epochs=2), rng())
+        results.append((module.weight.item(), [row["train_loss"] for row in history]))
+    assert results[0] == results[1]
+
+
+# ----------------------------------------------------------------------------------------
+# Devices
+# ----------------------------------------------------------------------------------------
+
+
+def test_resolve_device_auto_is_cpu_without_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == torch.device("cpu")
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device(torch.device("cpu")) == torch.device("cpu")
+
+
+def test_resolve_device_auto_is_cuda_with_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto") == torch.device("cuda")
+
+
+def test_resolve_device_auto_here():
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert resolve_device("auto").type == expected
+
+
+@pytest.mark.parametrize("device", ["cuda", "cuda:0", torch.device("cuda")])
+def test_resolve_device_cuda_without_gpu_raises(monkeypatch, device):
+    monkeypatch.setattr(training.torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="CUDA") as info:
+        resolve_device(device)
+    assert "cpu" in str(info.value)
+
+
+@pytest.mark.parametrize("device", ["gpu", "banana", "mps", "meta", "", "Auto"])
+def test_resolve_device_rejects_unknown_strings(device):
+    with pytest.raises(ValueError, match="device must be one of") as info:
+        resolve_device(device)
+    assert "'auto'" in str(info.value) and "'cuda'" in str(info.value)
+
+
+def test_resolve_device_rejects_other_types():
+    with pytest.raises(TypeError, match="device must be a string"):
+        resolve_device(0)
