@@ -20,8 +20,14 @@ FORMAT_VERSION = 1
 def _registry() -> dict:
     """The classes a model file may name; nothing else is ever constructed from a file."""
     from tsattn.forecast.forecaster import Seq2SeqForecaster
+    from tsattn.forecast.regressor import Seq2SeqRegressor
+    from tsattn.translate.translator import Seq2SeqTranslator
 
-    return {"Seq2SeqForecaster": Seq2SeqForecaster}
+    return {
+        "Seq2SeqForecaster": Seq2SeqForecaster,
+        "Seq2SeqRegressor": Seq2SeqRegressor,
+        "Seq2SeqTranslator": Seq2SeqTranslator,
+    }
 
 
 def save_estimator(estimator, path) -> None:
@@ -94,7 +100,10 @@ def load(path):
         ) from None
     if metadata.get("format") != FORMAT_NAME:
         raise ValueError(f"{str(path)!r} is a safetensors file but not a tsattn model")
-    version = int(metadata.get("format_version", "0"))
+    try:
+        version = int(metadata.get("format_version", ""))
+    except ValueError:
+        raise ValueError(f"{str(path)!r} is damaged: it has no valid format version") from None
     if version > FORMAT_VERSION:
         raise ValueError(
             f"{str(path)!r} was written in model format {version}, newer than this tsattn reads "
@@ -103,7 +112,14 @@ def load(path):
     cls = _registry().get(metadata.get("class"))
     if cls is None:
         raise ValueError(f"{str(path)!r} names an unknown estimator {metadata.get('class')!r}")
-    return cls._from_artifacts(json.loads(metadata["state"]), tensors)
+    try:
+        return cls._from_artifacts(json.loads(metadata["state"]), tensors)
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        # A hand-edited or truncated state; the file was only ever parsed, nothing was run.
+        raise ValueError(
+            f"{str(path)!r} is damaged or was not written by this version of tsattn "
+            f"({type(error).__name__}: {error}); save the model again"
+        ) from error
 
 
 __all__ = ["load", "save_estimator"]

@@ -106,7 +106,9 @@ def roll_out(
         (B, horizon, input_size) attention weights when asked for.
     """
     module.eval()
-    start = batch["source"][:, -1:, :]  # (B, 1, 1) the last observed (scaled) value
+    # The target is feature 0 of the source; any further features are covariates the decoder
+    # does not read.
+    start = batch["source"][:, -1:, :1]  # (B, 1, 1) the last observed (scaled) target value
     target_in = start.expand(-1, horizon, -1)  # (B, H, 1); only step 0 is read
 
     def feedback(previous: torch.Tensor, t: int) -> torch.Tensor:
@@ -115,4 +117,7 @@ def roll_out(
     outputs, weights = module(
         batch["source"], target_in, batch.get("mask"), feedback, return_weights
     )
-    return outputs[..., 0] * batch["scale"] + batch["loc"], weights  # (B, H)
+    forecasts = outputs[..., 0] * batch["scale"] + batch["loc"]  # (B, H)
+    if "level" in batch:  # scaler="log": undo log(1 + x / level)
+        forecasts = batch["level"] * torch.expm1(forecasts)
+    return forecasts, weights
