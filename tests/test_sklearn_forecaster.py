@@ -26,7 +26,8 @@ def test_get_params_lists_every_constructor_argument():
     assert params["hidden_size"] == 8 and params["horizon"] == 3 and params["random_state"] == 0
     assert set(params) == {
         "horizon", "input_size", "hidden_size", "num_layers", "cell", "bidirectional", "dropout",
-        "attention", "quantiles", "past_covariates", "missing", "scaler", "loss", "max_epochs",
+        "attention", "quantiles", "past_covariates", "missing", "calendar_features", "nonnegative",
+        "scaler", "season_length", "loss", "max_epochs", "windows_per_epoch",
         "batch_size", "learning_rate", "early_stopping_patience", "validation_size", "device",
         "random_state", "verbose",
     }  # fmt: skip

@@ -1,8 +1,17 @@
 """tsattn: forecasting with an RNN encoder-decoder and Bahdanau attention, the scikit-learn way."""
 
 from tsattn.forecast.forecaster import Seq2SeqForecaster
+from tsattn.forecast.regressor import Seq2SeqRegressor, make_windows
 from tsattn.io import load
+from tsattn.translate.translator import Seq2SeqTranslator
 
 __version__ = "0.1.0"
 
-__all__ = ["Seq2SeqForecaster", "load", "__version__"]
+__all__ = [
+    "Seq2SeqForecaster",
+    "Seq2SeqRegressor",
+    "Seq2SeqTranslator",
+    "load",
+    "make_windows",
+    "__version__",
+]

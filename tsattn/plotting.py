@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 
@@ -26,11 +27,15 @@ def plot_forecast(history, forecast, actual=None, *, ax=None, title=None, histor
 
     Parameters
     ----------
-    history : pandas.Series
-        The observed series, indexed by time.
+    history : pandas.Series or pandas.DataFrame
+        The observed series, indexed by time (or a long frame of one series: ``ds``, ``y``).
     forecast : pandas.Series or pandas.DataFrame
-        The point forecast; a DataFrame with columns ``lower`` and ``upper`` (and ``forecast``
-        or ``y``) also draws the interval as a band.
+        The point forecast; a DataFrame with columns ``lower`` and ``upper`` (and ``forecast``,
+        ``y`` or ``"0.5"``) also draws the interval as a band, as do quantile columns
+        (``"0.1"``, ..., the outermost two). A frame indexed by time, or a long frame of one
+        series (``unique_id``, ``ds``, ...) as ``predict``, ``predict_interval`` and
+        ``predict_quantiles`` return it; a frame with only ``lower`` and ``upper`` draws the
+        band alone.
     actual : pandas.Series or None
         Held-out values to compare with.
     ax : matplotlib.axes.Axes or None
@@ -47,26 +52,148 @@ def plot_forecast(history, forecast, actual=None, *, ax=None, title=None, histor
     plt = _pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 3.5))
+    if isinstance(history, pd.DataFrame):
+        history = _by_time(history, "history")["y"]
     shown = history.iloc[-history_tail:] if history_tail else history
     ax.plot(shown.index, shown.to_numpy(), color="0.25", lw=1.2, label="history")
+    point = forecast
     if isinstance(forecast, pd.DataFrame):
-        point_column = next(c for c in ("forecast", "y", "0.5") if c in forecast.columns)
-        point = forecast[point_column]
-        if {"lower", "upper"} <= set(forecast.columns):
+        forecast = _by_time(forecast, "forecast")
+        point_column = next((c for c in ("forecast", "y", "0.5") if c in forecast.columns), None)
+        point = None if point_column is None else forecast[point_column]
+        band = _band_columns(forecast)
+        if band is not None:
             ax.fill_between(
                 forecast.index,
-                forecast["lower"],
-                forecast["upper"],
+                forecast[band[0]],
+                forecast[band[1]],
                 color="C0",
                 alpha=0.25,
-                label="interval",
+                label="interval" if band == ("lower", "upper") else f"{band[0]}-{band[1]}",
             )
-    else:
-        point = forecast
-    ax.plot(point.index, point.to_numpy(), color="C0", lw=1.8, label="forecast")
+        elif point is None:
+            raise ValueError(
+                f"forecast has none of the columns forecast, y, 0.5, lower/upper; got "
+                f"{list(forecast.columns)}"
+            )
+    if point is not None:
+        ax.plot(point.index, point.to_numpy(), color="C0", lw=1.8, label="forecast")
     if actual is not None:
         ax.plot(actual.index, actual.to_numpy(), color="C3", lw=1.2, ls="--", label="actual")
     if title:
         ax.set_title(title)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     return ax
+
+
+def _by_time(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A long frame of one series (unique_id, ds, ...) indexed by ds; others as they are."""
+    if "ds" not in frame.columns:
+        return frame
+    if "unique_id" in frame.columns and frame["unique_id"].nunique() > 1:
+        raise ValueError(
+            f"{name} holds {frame['unique_id'].nunique()} series; select one, e.g. "
+            f"{name}[{name}['unique_id'] == {frame['unique_id'].iloc[0]!r}]"
+        )
+    return frame.set_index("ds")
+
+
+def _band_columns(frame: pd.DataFrame) -> tuple | None:
+    """(lower, upper) column names: an interval's, or the outermost quantiles'."""
+    if {"lower", "upper"} <= set(frame.columns):
+        return ("lower", "upper")
+    levels = {}
+    for column in frame.columns:
+        try:
+            level = float(column)
+        except (TypeError, ValueError):
+            continue
+        if 0 < level < 1:
+            levels[level] = column
+    if len(levels) < 2:
+        return None
+    return (levels[min(levels)], levels[max(levels)])
+
+
+def plot_attention(
+    weights, source_tokens=None, target_tokens=None, ax=None, *, unique_id=None, title=None
+):
+    """Draw an attention alignment: outputs down, source positions across.
+
+    Parameters
+    ----------
+    weights : array-like or pandas.DataFrame
+        (target_len, source_len) weights, each row summing to one, as
+        :meth:`tsattn.Seq2SeqTranslator.attention_weights` returns them (a DataFrame whose index
+        and columns label the axes); or the tidy frame of
+        :meth:`tsattn.Seq2SeqForecaster.attention_weights` (``unique_id``, ``step``, ``lag``,
+        ``weight``): forecast steps down, lags across (the oldest on the left), of one series.
+    source_tokens : sequence of str or None
+        Column labels; None takes the DataFrame's columns, or numbers.
+    target_tokens : sequence of str or None
+        Row labels; None takes the DataFrame's index, or numbers.
+    ax : matplotlib.axes.Axes or None
+        Where to draw; a new figure when None.
+    unique_id : object or None
+        For a tidy frame: the series to draw; None takes the first.
+    title : str or None
+        The axes' title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    tidy = isinstance(weights, pd.DataFrame) and {"step", "lag", "weight"} <= set(weights.columns)
+    if tidy:
+        weights = _alignment(weights, unique_id)
+        title = title if title is not None else weights.attrs.get("title")
+    if isinstance(weights, pd.DataFrame):
+        source_tokens = list(weights.columns) if source_tokens is None else source_tokens
+        target_tokens = list(weights.index) if target_tokens is None else target_tokens
+    values = np.asarray(weights, dtype=float)
+    if values.ndim != 2:
+        raise ValueError(f"weights must be 2-D (target_len, source_len), got shape {values.shape}")
+    for name, labels, size in (
+        ("source_tokens", source_tokens, values.shape[1]),
+        ("target_tokens", target_tokens, values.shape[0]),
+    ):
+        if labels is not None and len(labels) != size:
+            raise ValueError(f"{name} has {len(labels)} labels for {size} weights along its axis")
+    plt = _pyplot()
+    if ax is None:
+        rows, cols = values.shape
+        _, ax = plt.subplots(figsize=(max(3.0, 0.45 * cols + 1.5), max(2.5, 0.4 * rows + 1.2)))
+    # Over dozens of lags weights are small; a fixed 0..1 scale would leave the map white.
+    image = ax.imshow(values, cmap="Blues", vmin=0.0, vmax=None if tidy else 1.0, aspect="auto")
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    every = max(1, values.shape[1] // 16) if tidy else 1  # readable ticks over many lags
+    ax.set_xticks(range(0, values.shape[1], every))
+    ax.set_yticks(range(values.shape[0]))
+    # A space is a token of character models; an empty label would hide it.
+    if source_tokens is not None:
+        ax.set_xticklabels(
+            [str(t) if str(t).strip() else "␣" for t in source_tokens][::every], rotation=90
+        )
+    if target_tokens is not None:
+        ax.set_yticklabels([str(t) if str(t).strip() else "␣" for t in target_tokens])
+    ax.set_xlabel("lag (steps before the forecast origin)" if tidy else "source")
+    ax.set_ylabel("forecast step" if tidy else "output")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _alignment(tidy: pd.DataFrame, unique_id) -> pd.DataFrame:
+    """One series of a tidy (unique_id, step, lag, weight) frame as a (step x lag) table."""
+    chosen = None
+    if "unique_id" in tidy.columns:
+        ids = list(pd.unique(tidy["unique_id"]))
+        chosen = ids[0] if unique_id is None else unique_id
+        if chosen not in ids:
+            raise ValueError(f"unique_id {chosen!r} is not in the weights; they hold {ids[:5]}")
+        tidy = tidy[tidy["unique_id"] == chosen]
+    table = tidy.pivot_table(index="step", columns="lag", values="weight", aggfunc="sum")
+    table = table[sorted(table.columns, reverse=True)]  # the oldest lag on the left
+    table.columns = [f"-{lag}" for lag in table.columns]
+    table.attrs["title"] = None if chosen is None else f"attention weights of {chosen}"
+    return table

@@ -105,9 +105,10 @@ def beam_search(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Keep the ``beam_size`` best partial sentences at every step; return each sentence's best.
 
-    A hypothesis ends when it produces ``<eos>`` (or reaches ``max_length``) and is then scored by
-    its log-probability divided by :func:`length_penalty`. At every step the 2K best
-    continuations are taken, so that K hypotheses stay open however many of them just ended.
+    A hypothesis ends when it produces ``<eos>`` among the K best continuations (or reaches
+    ``max_length``) and is then scored by its log-probability divided by :func:`length_penalty`.
+    At every step the 2K best continuations are taken, so that K hypotheses stay open however
+    many of them just ended.
     A sentence's search stops once no open hypothesis can beat its best ended one: their
     log-probabilities only fall, so ``score / max_length ** alpha`` bounds what they can reach.
     With ``beam_size=1`` and ``alpha=0`` this is :func:`greedy_search`.
@@ -152,9 +153,11 @@ def beam_search(
         parent = (offsets + beam).view(-1)  # (B*2K,) row of each candidate
         grown = torch.cat([history[parent], token.view(-1, 1)], dim=1)  # (B*2K, t)
 
-        # Ended candidates (and, at the last step, every candidate) compete for the best.
+        # Ended candidates among the K best (at the last step, all of them) compete for the
+        # best; an <eos> ranked below K is dropped, as a beam of K would never have taken it.
         ended = (token == eos_index) | (t == max_length)  # (B, 2K)
-        normalised = (scores / length_penalty(t, alpha)).masked_fill(~ended, float("-inf"))
+        finishes = ended & (torch.arange(2 * k, device=device) < k)  # (B, 2K)
+        normalised = (scores / length_penalty(t, alpha)).masked_fill(~finishes, float("-inf"))
         top, pick = normalised.max(-1)  # (B,), (B,)
         better = top > best_scores  # (B,)
         best_scores = torch.where(better, top, best_scores)

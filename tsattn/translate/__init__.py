@@ -1,0 +1,1 @@
+"""The token path: vocabularies and the Seq2SeqTranslator."""
