@@ -112,8 +112,14 @@ def prepare_tsattn(args, horizon, season, train):
     from tsattn import Seq2SeqForecaster
 
     params = {"max_epochs": args.epochs} if args.epochs is not None else {}
+    # M3's ds are integer steps, so the season cannot come from a frequency: pass the data's own.
     model = Seq2SeqForecaster(
-        horizon=horizon, input_size=args.input_size, random_state=0, verbose=False, **params
+        horizon=horizon,
+        input_size=args.input_size,
+        season_length=season,
+        random_state=0,
+        verbose=False,
+        **params,
     )
     return lambda df: model.fit(df).predict().rename(columns={"y": "yhat"})
 

@@ -239,7 +239,8 @@ def test_air_passengers_beats_seasonal_naive():
     y = load_air_passengers()
     train, test = y.iloc[:-12], y.iloc[-12:]
     forecaster = Seq2SeqForecaster(
-        horizon=12, input_size=24, hidden_size=32, batch_size=32, random_state=0, verbose=False
+        horizon=12, input_size=24, hidden_size=32, batch_size=32, max_epochs=40, random_state=0,
+        verbose=False,
     )
     pred = forecaster.fit(train).predict()
     naive = train.iloc[-12:].to_numpy()

@@ -71,7 +71,7 @@ def test_forecaster_reseasonalises_its_forecast():
     # The deseasonalised series is flat at 100, so any sensible model forecasts about 100 x
     # the pattern; a tiny model trained 3 epochs still gets the shape from the indices.
     forecast = f.predict().to_numpy()
-    assert np.corrcoef(forecast, pattern)[0, 1] > 0.99
+    assert np.corrcoef(forecast, pattern)[0, 1] > 0.9
 
 
 def test_season_length_one_switches_adjustment_off():

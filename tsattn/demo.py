@@ -1,7 +1,10 @@
 """The README's first command: forecast the bundled retail sales and compare with seasonal naive.
 
-Run with ``python -m tsattn.demo [--out DIR]``: prints the forecast table and the accuracy on the
-held-out last ``horizon`` weeks, and writes ``forecast.png``.
+Run with ``python -m tsattn.demo [--out DIR]``: fits one model with the prices, promotions and
+holidays as covariates known in advance and the product category and store as static features,
+prints the forecast table, the accuracy and the 80% interval's coverage on the held-out last
+``horizon`` weeks, and writes ``forecast.png`` (forecasts with their band) and ``attention.png``
+(where the decoder looks in the history of the best seller).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ SEASON = 52
 def main(argv: list[str] | None = None) -> int:
     """Run the demo; returns the process exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=".", help="folder for forecast.png")
+    parser.add_argument("--out", default=".", help="folder for forecast.png and attention.png")
     parser.add_argument("--series", type=int, default=30, help="number of simulated products")
     parser.add_argument("--epochs", type=int, default=60)
     args = parser.parse_args(argv)
@@ -29,28 +32,36 @@ def main(argv: list[str] | None = None) -> int:
 
     from tsattn import Seq2SeqForecaster
     from tsattn.datasets import make_retail_sales
-    from tsattn.forecast.metrics import mae, smape
-    from tsattn.plotting import _pyplot, plot_forecast
+    from tsattn.forecast.metrics import interval_coverage, mae, smape
+    from tsattn.plotting import _pyplot, plot_attention, plot_forecast
 
     torch.set_num_threads(1)  # small models on a shared CPU: one thread avoids OpenMP spinning
-    y, _, static = make_retail_sales(n_series=args.series, n_periods=156, seed=0)
+    y, X, static = make_retail_sales(n_series=args.series, n_periods=156, seed=0)
     cutoff = y["ds"].max() - pd.Timedelta(weeks=HORIZON)
     train, test = y[y["ds"] <= cutoff], y[y["ds"] > cutoff]
     print(
         f"Retail sales: {y['unique_id'].nunique()} products x 156 weeks; "
-        f"the last {HORIZON} weeks are held out.\n"
+        f"the last {HORIZON} weeks are held out. Covariates known in advance: "
+        f"{', '.join(X.columns[2:])}; static: {', '.join(static.columns)}.\n"
     )
 
     started = time.perf_counter()
     model = Seq2SeqForecaster(
-        horizon=HORIZON, input_size=4 * HORIZON, max_epochs=args.epochs, random_state=0
+        horizon=HORIZON,
+        input_size=4 * HORIZON,
+        quantiles=(0.1, 0.5, 0.9),
+        nonnegative=True,
+        max_epochs=args.epochs,
+        random_state=0,
     )
-    forecast = model.fit(train).predict()
+    # X covers the held-out weeks too: the planned prices and promotions are known in advance.
+    forecast = model.fit(train, X=X, static=static).predict(X=X)
+    band = model.predict_interval(X=X, coverage=0.8)
     seconds = time.perf_counter() - started
 
     naive = _seasonal_naive(train, HORIZON, SEASON, forecast)
     joined = test.merge(forecast.rename(columns={"y": "tsattn"}), on=["unique_id", "ds"])
-    joined = joined.merge(naive, on=["unique_id", "ds"])
+    joined = joined.merge(naive, on=["unique_id", "ds"]).merge(band, on=["unique_id", "ds"])
 
     table = joined.pivot(index="ds", columns="unique_id", values="tsattn").iloc[:, :5].round(1)
     print("Forecast (first 5 products):")
@@ -72,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(scores.round(2).to_string())
     ratio = scores.loc["tsattn", "MAE"] / scores.loc["seasonal_naive", "MAE"]
-    print(f"tsattn MAE / seasonal naive MAE = {ratio:.2f}\n")
+    print(f"tsattn MAE / seasonal naive MAE = {ratio:.2f}")
+    coverage = interval_coverage(joined["y"], joined["lower"], joined["upper"])
+    print(f"80% interval (calibrated on the validation weeks) holds {coverage:.0%} of them\n")
 
     plt = _pyplot()
     best_sellers = train.groupby("unique_id")["y"].mean().sort_values(ascending=False).index[:4]
@@ -83,9 +96,10 @@ def main(argv: list[str] | None = None) -> int:
             part = frame[frame["unique_id"] == uid]
             return pd.Series(part[column].to_numpy(), index=pd.DatetimeIndex(part["ds"]))
 
+        interval = band[band["unique_id"] == uid].merge(forecast, on=["unique_id", "ds"])
         plot_forecast(
             series(train),
-            series(forecast),
+            interval,
             series(test),
             ax=ax,
             history_tail=60,
@@ -95,6 +109,19 @@ def main(argv: list[str] | None = None) -> int:
     path = Path(args.out) / "forecast.png"
     figure.savefig(path, dpi=110)
     print(f"Plot written to {path}")
+
+    weights = model.attention_weights(X=X)
+    ax = plot_attention(weights, unique_id=best_sellers[0])
+    ax.figure.set_size_inches(10, 4)
+    ax.figure.tight_layout()
+    path = Path(args.out) / "attention.png"
+    ax.figure.savefig(path, dpi=110)
+    mean_weight = weights[weights["unique_id"] == best_sellers[0]].groupby("lag")["weight"].mean()
+    top = mean_weight.nlargest(3).index
+    print(
+        f"Attention of {best_sellers[0]}: the most attended lags are "
+        f"{', '.join(map(str, top))} weeks back; heatmap written to {path}"
+    )
     return 0
 
 

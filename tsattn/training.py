@@ -7,12 +7,17 @@ weights, surviving an interrupt) lives here once.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
+import tempfile
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -48,6 +53,9 @@ class TrainingConfig:
     # early stopping would then judge the model after a handful of steps: an epoch is at least
     # this many batches, drawn as repeated shuffles of the samples.
     min_batches_per_epoch: int = 20
+    # And at most this many (a fresh random subset of the samples each epoch), so that on a
+    # large panel validation, early stopping and checkpoints still come every few seconds.
+    max_batches_per_epoch: int | None = None
     verbose: bool = True
 
 
@@ -95,6 +103,8 @@ def train(
     valid_data: BatchSource | None,
     config: TrainingConfig,
     rng: np.random.Generator,
+    checkpoint_dir: str | os.PathLike | None = None,
+    fingerprint: dict | None = None,
 ) -> list[dict]:
     """Train ``module`` in place and leave it with its best weights.
 
@@ -110,6 +120,13 @@ def train(
         Epochs, batch size, learning rate, patience, clipping, verbosity.
     rng : numpy.random.Generator
         Shuffles the training samples every epoch.
+    checkpoint_dir : str, os.PathLike or None, default=None
+        Save the progress there after every epoch (see :class:`Checkpoint`); a checkpoint
+        already there is resumed from, so a killed run started again with the same directory
+        ends with the same weights as an uninterrupted one.
+    fingerprint : dict or None, default=None
+        JSON-ready description of the estimator's parameters and data (see
+        :func:`checkpoint_fingerprint`) that a checkpoint must match to be resumed.
 
     Returns
     -------
@@ -121,13 +138,31 @@ def train(
     ------
     TrainingDivergedError
         When the loss turns NaN or infinite (the best weights so far are restored first).
+    ValueError
+        When ``checkpoint_dir`` holds a checkpoint of other parameters or data.
     """
     from tqdm.auto import tqdm
 
     optimizer = torch.optim.Adam(module.parameters(), lr=config.learning_rate)
     history: list[dict] = []
     best_loss, best_state, stale = math.inf, _copy_state(module), 0
-    epochs = tqdm(range(1, config.max_epochs + 1), disable=not config.verbose, unit="epoch")
+    first_epoch, finished = 1, False
+    checkpoint = None
+    if checkpoint_dir is not None:
+        checkpoint = Checkpoint(
+            checkpoint_dir, _full_fingerprint(module, train_data, valid_data, config, fingerprint)
+        )
+        progress = checkpoint.restore(module, optimizer, rng)
+        if progress is not None:
+            history, best_loss, best_state, stale, finished = progress
+            first_epoch = len(history) + 1
+    epochs = tqdm(
+        range(first_epoch, config.max_epochs + 1 if not finished else first_epoch),
+        initial=first_epoch - 1,
+        total=config.max_epochs,
+        disable=not config.verbose,
+        unit="epoch",
+    )
     try:
         for epoch in epochs:
             started = time.perf_counter()
@@ -155,9 +190,23 @@ def train(
                 best_loss, best_state, stale = monitored, _copy_state(module), 0
             else:
                 stale += 1
-                patience = config.early_stopping_patience
-                if patience is not None and stale >= patience:
-                    break
+            patience = config.early_stopping_patience
+            # A barely trained model's flat forecast can score a validation low that takes
+            # many epochs to beat (seen on AirPassengers and M3): no stop before 2 * patience.
+            stop = patience is not None and stale >= patience and epoch >= 2 * patience
+            if checkpoint is not None:
+                checkpoint.save(
+                    module,
+                    optimizer,
+                    rng,
+                    history,
+                    best_loss,
+                    best_state,
+                    stale,
+                    finished=stop or epoch == config.max_epochs,
+                )
+            if stop:
+                break
     except KeyboardInterrupt:
         warnings.warn(
             f"training interrupted after {len(history)} epoch(s); keeping the best weights so far",
@@ -174,6 +223,8 @@ def train(
 def _run_epoch(module, loss_fn, data, config, optimizer, rng) -> float:
     module.train()
     wanted = max(len(data), config.min_batches_per_epoch * config.batch_size)
+    if config.max_batches_per_epoch is not None:
+        wanted = min(wanted, config.max_batches_per_epoch * config.batch_size)
     repeats = -(-wanted // len(data))
     order = np.concatenate([rng.permutation(len(data)) for _ in range(repeats)])[:wanted]
     total, count = 0.0, 0
@@ -206,3 +257,254 @@ def evaluate(module, loss_fn, data: BatchSource | None, batch_size: int) -> floa
 
 def _copy_state(module: nn.Module) -> dict[str, torch.Tensor]:
     return {name: tensor.detach().clone() for name, tensor in module.state_dict().items()}
+
+
+# ----------------------------------------------------------------------------------------------
+# Checkpoints: the whole training state after an epoch, in one file written atomically
+
+
+CHECKPOINT_FORMAT = "tsattn-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+def checkpoint_fingerprint(params: dict, *arrays: np.ndarray) -> dict:
+    """What a checkpoint must match to be resumed: the parameters and a hash of the data.
+
+    Parameters
+    ----------
+    params : dict
+        JSON-ready constructor parameters; ``verbose`` is left out (it changes nothing learnt).
+    *arrays : numpy.ndarray
+        The training data as the estimator holds it.
+
+    Returns
+    -------
+    dict
+        ``{"params": ..., "data": {"shapes": ..., "sha256": ...}}``.
+    """
+    digest = hashlib.sha256()
+    shapes = []
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.reshape(-1).view(np.uint8))
+        shapes.append(list(array.shape))
+    kept = {key: value for key, value in params.items() if key != "verbose"}
+    return {"params": kept, "data": {"shapes": shapes, "sha256": digest.hexdigest()}}
+
+
+def _full_fingerprint(module, train_data, valid_data, config, fingerprint) -> dict:
+    """The caller's fingerprint plus what the loop itself knows (checked even without one)."""
+    training = {k: v for k, v in asdict(config).items() if k != "verbose"}
+    return {
+        **(fingerprint or {}),
+        "training": training,
+        "samples": [len(train_data), 0 if valid_data is None else len(valid_data)],
+        "batches": _batch_source_digest(train_data, valid_data),
+        "module": {name: list(t.shape) for name, t in module.state_dict().items()},
+    }
+
+
+def _batch_source_digest(*sources) -> str:
+    """Hash of every array a batch source holds (values, covariates, windows, ...).
+
+    Whatever an estimator feeds the loop is covered, even inputs its own fingerprint forgets.
+    """
+    digest = hashlib.sha256()
+    for source in sources:
+        for name, value in sorted(getattr(source, "__dict__", {}).items()):
+            if isinstance(value, torch.Tensor):
+                value = value.detach().cpu().numpy()
+            if isinstance(value, np.ndarray):
+                value = np.ascontiguousarray(value)
+                digest.update(f"{name}{value.dtype.str}{value.shape}".encode())
+                digest.update(value.reshape(-1).view(np.uint8))
+    return digest.hexdigest()
+
+
+class Checkpoint:
+    """The training state after the last finished epoch, in ``directory/checkpoint.safetensors``.
+
+    Tensors (module weights, best weights, optimiser moments, torch RNG states) go into the
+    safetensors body; everything else (format version, fingerprint, history, epoch counters, the
+    numpy generator's state) is JSON in its metadata, so reading a checkpoint never unpickles.
+    Every save writes a temporary file and renames it into place: a run killed at any moment
+    leaves the previous epoch's checkpoint whole.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        Created if missing.
+    fingerprint : dict
+        JSON-ready; a checkpoint written with another fingerprint is refused.
+    """
+
+    FILE = "checkpoint.safetensors"
+
+    def __init__(self, directory: str | os.PathLike, fingerprint: dict):
+        if not isinstance(directory, (str, os.PathLike)):
+            raise TypeError(
+                f"checkpoint_dir must be a path (str or os.PathLike), got {type(directory).__name__}"
+            )
+        self.directory = Path(directory)
+        if self.directory.exists() and not self.directory.is_dir():
+            raise ValueError(
+                f"checkpoint_dir {str(self.directory)!r} is a file; give a directory (it is "
+                f"created if missing)"
+            )
+        self.path = self.directory / self.FILE
+        # Compared after a JSON round trip, as it comes back from the file (tuples -> lists).
+        self.fingerprint = json.loads(json.dumps(fingerprint))
+
+    def save(self, module, optimizer, rng, history, best_loss, best_state, stale, finished):
+        """Write the state after an epoch atomically."""
+        from safetensors.torch import save_file
+
+        tensors = {f"module.{k}": v for k, v in module.state_dict().items()}
+        tensors.update({f"best.{k}": v for k, v in best_state.items()})
+        scalars: dict[str, dict[str, Any]] = {}
+        for param_id, state in optimizer.state_dict()["state"].items():
+            for key, value in state.items():
+                if isinstance(value, torch.Tensor):
+                    tensors[f"optimizer.{param_id}.{key}"] = value
+                else:
+                    scalars.setdefault(str(param_id), {})[key] = value
+        tensors["rng.torch"] = torch.get_rng_state()
+        device = _module_device(module)
+        if device.type == "cuda":
+            tensors["rng.cuda"] = torch.cuda.get_rng_state(device)
+        progress = {
+            "epoch": len(history),
+            "history": history,
+            "best_loss": best_loss,
+            "stale": stale,
+            "finished": bool(finished),
+            "numpy_rng": rng.bit_generator.state,
+            "optimizer_scalars": scalars,
+        }
+        metadata = {
+            "format": CHECKPOINT_FORMAT,
+            "format_version": str(CHECKPOINT_VERSION),
+            "fingerprint": json.dumps(self.fingerprint),
+            "progress": json.dumps(progress, default=_encode_array),
+        }
+        tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+        self.directory.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(
+            dir=self.directory, prefix=".checkpoint.", suffix=".tmp"
+        )
+        os.close(handle)
+        try:
+            save_file(tensors, temporary, metadata=metadata)
+            os.replace(temporary, self.path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def restore(self, module, optimizer, rng):
+        """Load the checkpoint into ``module``, ``optimizer`` and ``rng``, if there is one.
+
+        Returns
+        -------
+        tuple or None
+            ``(history, best_loss, best_state, stale, finished)``, or None without a checkpoint.
+
+        Raises
+        ------
+        ValueError
+            For an unreadable checkpoint, a newer format, or another fingerprint.
+        """
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file, safe_open
+
+        if not self.path.is_file():
+            return None
+        where = str(self.path)
+        try:
+            with safe_open(where, framework="pt", device="cpu") as handle:
+                metadata = handle.metadata() or {}
+            tensors = load_file(where, device="cpu")
+            if metadata.get("format") != CHECKPOINT_FORMAT:
+                raise ValueError("not a tsattn checkpoint")
+            version = int(metadata["format_version"])
+            stored = json.loads(metadata["fingerprint"])
+            progress = json.loads(metadata["progress"], object_hook=_decode_array)
+        except (SafetensorError, OSError, ValueError, KeyError) as error:
+            raise ValueError(
+                f"cannot read the checkpoint {where!r} ({error}); delete it or use another "
+                f"checkpoint_dir"
+            ) from None
+        if version > CHECKPOINT_VERSION:
+            raise ValueError(
+                f"the checkpoint {where!r} has format {version}, newer than this tsattn reads "
+                f"({CHECKPOINT_VERSION}); upgrade tsattn or use another checkpoint_dir"
+            )
+        if stored != self.fingerprint:
+            raise ValueError(
+                f"the checkpoint in {str(self.directory)!r} was written by a fit with other "
+                f"{_difference(stored, self.fingerprint)}; it cannot be resumed. Fit with the "
+                f"same parameters and data, or use another (or an emptied) checkpoint_dir"
+            )
+        device = _module_device(module)
+        module.load_state_dict(_prefixed(tensors, "module."))
+        best_state = {k: v.to(device) for k, v in _prefixed(tensors, "best.").items()}
+        state: dict[int, dict[str, Any]] = {}
+        for name, value in _prefixed(tensors, "optimizer.").items():
+            param_id, key = name.split(".", 1)
+            state.setdefault(int(param_id), {})[key] = value
+        for param_id, values in progress["optimizer_scalars"].items():
+            state.setdefault(int(param_id), {}).update(values)
+        optimizer.load_state_dict(
+            {"state": state, "param_groups": optimizer.state_dict()["param_groups"]}
+        )
+        torch.set_rng_state(tensors["rng.torch"])
+        if device.type == "cuda" and "rng.cuda" in tensors:
+            torch.cuda.set_rng_state(tensors["rng.cuda"], device)
+        rng.bit_generator.state = progress["numpy_rng"]
+        return (
+            progress["history"],
+            progress["best_loss"],
+            best_state,
+            progress["stale"],
+            progress["finished"],
+        )
+
+
+def _module_device(module: nn.Module) -> torch.device:
+    return next(iter(module.parameters()), torch.empty(0)).device
+
+
+def _prefixed(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+
+def _difference(stored: dict, current: dict) -> str:
+    """Name what differs between two fingerprints, for the error message."""
+    old, new = stored.get("params", {}), current.get("params", {})
+    changed = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+    if changed:
+        return "parameters: " + ", ".join(
+            f"{k}={old.get(k)!r} there, {new.get(k)!r} here" for k in changed[:5]
+        )
+    old, new = stored.get("data", {}), current.get("data", {})
+    if old.get("shapes") != new.get("shapes"):
+        return f"data (arrays of shapes {old.get('shapes')} there, {new.get('shapes')} here)"
+    if old != new or stored.get("batches") != current.get("batches"):
+        return "data (same shapes, other values)"
+    keys = [k for k in sorted(set(stored) | set(current)) if stored.get(k) != current.get(k)]
+    return "training settings (" + ", ".join(keys) + ")"
+
+
+def _encode_array(value: Any) -> Any:
+    # Bit generators other than PCG64 (MT19937) keep numpy arrays in their state.
+    if isinstance(value, np.ndarray):
+        return {"__ndarray__": value.tolist(), "dtype": value.dtype.str}
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot store {type(value).__name__} in a checkpoint")
+
+
+def _decode_array(value: dict) -> Any:
+    if "__ndarray__" in value:
+        return np.asarray(value["__ndarray__"], dtype=value["dtype"])
+    return value

@@ -7,6 +7,8 @@ outputs at prediction time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 
@@ -61,27 +63,56 @@ def training_config(est) -> TrainingConfig:
         learning_rate=est.learning_rate,
         early_stopping_patience=est.early_stopping_patience,
         verbose=bool(est.verbose),
+        max_batches_per_epoch=_batches_per_epoch(est),
     )
 
 
-def make_loss(kind: str):
-    """Loss on scaled targets, ignoring NaN targets (steps past a series' end).
+# "auto" epochs hold at most this many batches: on M3 monthly (70,000 windows) an epoch is then
+# about 13,000 windows, a few seconds, and early stopping checks at that rhythm.
+AUTO_BATCHES_PER_EPOCH = 50
+
+
+def _batches_per_epoch(est) -> int | None:
+    """Cap on batches per epoch from ``windows_per_epoch`` (estimators without it: no cap)."""
+    windows = getattr(est, "windows_per_epoch", None)
+    if windows is None:
+        return None
+    if windows == "auto":
+        return AUTO_BATCHES_PER_EPOCH
+    return max(1, -(-check_int("windows_per_epoch", windows) // est.batch_size))
+
+
+def make_loss(kind: str, quantiles: Sequence[float] | None = None):
+    """Loss on scaled targets, ignoring NaN targets (steps past a series' end, missing values).
 
     Parameters
     ----------
     kind : {"mae", "mse", "huber"}
         Point loss.
+    quantiles : sequence of float or None
+        Sorted quantile levels, 0.5 among them: the model then has one output per level and
+        the loss is the mean pinball loss of the monotone quantiles (``kind`` is not used).
 
     Returns
     -------
     callable
         ``loss(module, batch) -> scalar``, as the training loop expects.
     """
+    levels = None if quantiles is None else torch.tensor(list(quantiles), dtype=torch.float32)
+    median = None if quantiles is None else list(quantiles).index(0.5)
 
     def loss(module: Seq2Seq, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        outputs, _ = module(batch["source"], batch["target_in"], batch.get("mask"))  # (B, H, 1)
-        prediction, target = outputs[..., 0], batch["target"]  # (B, H)
+        outputs, _ = module(batch["source"], batch["target_in"], batch.get("mask"))  # (B, H, O)
+        target = batch["target"]  # (B, H)
         observed = ~torch.isnan(target)
+        if not observed.any():  # a batch of missing targets only teaches nothing
+            return outputs.sum() * 0.0
+        if levels is not None:
+            predicted = monotone_quantiles(outputs, median)[observed]  # (N, Q)
+            diff = target[observed][:, None] - predicted  # (N, Q)
+            q = levels.to(diff.device)  # (Q,)
+            return torch.maximum(q * diff, (q - 1) * diff).mean()
+        prediction = outputs[..., 0]  # (B, H)
         error = (prediction - torch.nan_to_num(target))[observed]
         if kind == "mae":
             return error.abs().mean()
@@ -92,32 +123,87 @@ def make_loss(kind: str):
     return loss
 
 
+def monotone_quantiles(raw: torch.Tensor, median: int) -> torch.Tensor:
+    """Quantiles that never cross: the median output plus (minus) softplus increments.
+
+    Parameters
+    ----------
+    raw : torch.Tensor
+        (..., Q) head outputs.
+    median : int
+        Position of the 0.5 level among the Q sorted levels.
+
+    Returns
+    -------
+    torch.Tensor
+        (..., Q), increasing along the last axis (strictly, but for float rounding).
+    """
+    centre = raw[..., median : median + 1]  # (..., 1)
+    above = centre + torch.nn.functional.softplus(raw[..., median + 1 :]).cumsum(-1)
+    below = centre - torch.nn.functional.softplus(raw[..., :median]).flip(-1).cumsum(-1).flip(-1)
+    return torch.cat([below, centre, above], dim=-1)  # (..., Q)
+
+
+def unscale(values: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Scaled values, (B, H) or (B, H, Q), back in the data's units."""
+    loc, scale = batch["loc"], batch["scale"]  # (B, 1)
+    if values.ndim == 3:
+        loc, scale = loc[..., None], scale[..., None]  # (B, 1, 1)
+    values = values * scale + loc
+    if "level" in batch:  # scaler="log": undo log(1 + x / level)
+        level = batch["level"] if values.ndim == 2 else batch["level"][..., None]
+        values = level * torch.expm1(values)
+    return values
+
+
 @torch.no_grad()
 def roll_out(
-    module: Seq2Seq, batch: dict[str, torch.Tensor], horizon: int, return_weights: bool = False
+    module: Seq2Seq,
+    batch: dict[str, torch.Tensor],
+    horizon: int,
+    return_weights: bool = False,
+    quantiles: Sequence[float] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Forecast ``horizon`` steps, feeding the model its own outputs; unscaled.
+
+    Parameters
+    ----------
+    module : Seq2Seq
+        The trained model.
+    batch : dict
+        From a batch source; ``future`` (B, H, F) holds the decoder's inputs besides the
+        target (known covariates, static features) when the model reads any.
+    horizon : int
+        Steps to forecast.
+    return_weights : bool
+        Also return the attention weights.
+    quantiles : sequence of float or None
+        The model's sorted quantile levels (0.5 among them); its median is fed back.
 
     Returns
     -------
     forecasts : torch.Tensor
-        (B, horizon) in the data's own units.
+        (B, horizon) in the data's own units, or (B, horizon, Q) with quantiles.
     weights : torch.Tensor or None
         (B, horizon, input_size) attention weights when asked for.
     """
     module.eval()
-    # The target is feature 0 of the source; any further features are covariates the decoder
-    # does not read.
+    # The target is feature 0 of the source; further features are covariates the decoder
+    # reads from ``future`` instead.
     start = batch["source"][:, -1:, :1]  # (B, 1, 1) the last observed (scaled) target value
     target_in = start.expand(-1, horizon, -1)  # (B, H, 1); only step 0 is read
+    future = batch.get("future")
+    if future is not None:
+        target_in = torch.cat([target_in, future[:, :horizon]], dim=-1)  # (B, H, 1 + F)
+    median = 0 if quantiles is None else list(quantiles).index(0.5)
 
     def feedback(previous: torch.Tensor, t: int) -> torch.Tensor:
-        return previous[:, :1]  # (B, 1)
+        value = previous[:, median : median + 1]  # (B, 1) the point forecast of step t - 1
+        return value if future is None else torch.cat([value, future[:, t]], dim=-1)
 
     outputs, weights = module(
         batch["source"], target_in, batch.get("mask"), feedback, return_weights
     )
-    forecasts = outputs[..., 0] * batch["scale"] + batch["loc"]  # (B, H)
-    if "level" in batch:  # scaler="log": undo log(1 + x / level)
-        forecasts = batch["level"] * torch.expm1(forecasts)
-    return forecasts, weights
+    if quantiles is None:
+        return unscale(outputs[..., 0], batch), weights  # (B, H)
+    return unscale(monotone_quantiles(outputs, median), batch), weights  # (B, H, Q)

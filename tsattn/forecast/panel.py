@@ -17,6 +17,9 @@ import pandas as pd
 
 ID_COL, TIME_COL, TARGET_COL = "unique_id", "ds", "y"
 LONG_COLUMNS = (ID_COL, TIME_COL, TARGET_COL)
+# Values are held and trained on in float32 (max 3.4e38). Window sums of up to 1e8 values of this
+# size stay finite there, so nothing downstream overflows to inf.
+MAX_ABS_VALUE = 1e30
 
 
 @dataclass
@@ -90,7 +93,7 @@ class Panel:
 # Input -> Panel
 
 
-def to_panel(y: Any, *, name: str = "y") -> Panel:
+def to_panel(y: Any, *, name: str = "y", allow_nan: bool = False) -> Panel:
     """Validate ``y`` and convert it to a :class:`Panel`; ``y`` itself is never modified.
 
     Parameters
@@ -99,6 +102,9 @@ def to_panel(y: Any, *, name: str = "y") -> Panel:
         The series to forecast, in any accepted format (see module docstring).
     name : str
         The argument's name, used in error messages.
+    allow_nan : bool, default=False
+        Keep NaN inside the series (missing values to be masked); only a series with no
+        observed value is then an error.
 
     Returns
     -------
@@ -112,18 +118,18 @@ def to_panel(y: Any, *, name: str = "y") -> Panel:
         For empty input, NaN or inf, duplicate or irregular timestamps, missing columns.
     """
     if isinstance(y, pd.Series):
-        return _from_series(y, name)
+        return _from_series(y, name, allow_nan)
     if isinstance(y, pd.DataFrame):
         if any(col in y.columns for col in LONG_COLUMNS[:2]):
-            return _from_long(y, name)
-        return _from_wide(y, name)
+            return _from_long(y, name, allow_nan)
+        return _from_wide(y, name, allow_nan)
     if isinstance(y, (list, tuple)):
         raise TypeError(
             f"{name} must be a pandas Series, a DataFrame or a numpy array, got a {type(y).__name__};"
             f" wrap it with np.asarray({name}) or pd.Series({name})"
         )
     if isinstance(y, np.ndarray):
-        return _from_array(y, name)
+        return _from_array(y, name, allow_nan)
     raise TypeError(
         f"{name} must be a pandas Series, a wide or long (unique_id, ds, y) DataFrame, or a numpy "
         f"array, got {type(y).__name__}"
@@ -135,6 +141,15 @@ def _numeric(values: Any, what: str) -> np.ndarray:
     array = np.asarray(values)
     if array.dtype == bool or not (np.issubdtype(array.dtype, np.number) or array.dtype == object):
         raise TypeError(f"{what} must be numeric, got dtype {array.dtype}")
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(
+            f"{what} must be real numbers, got dtype {array.dtype}; pass np.real or np.abs"
+        )
+    if array.dtype == object and any(isinstance(v, (str, bytes)) for v in array.flat):
+        # numpy would parse "12" as 12.0; text in a numeric series is a data error to show.
+        raise TypeError(
+            f"{what} holds strings (dtype object); convert them with pd.to_numeric first"
+        )
     try:
         array = array.astype(np.float64)
     except (TypeError, ValueError):
@@ -142,17 +157,50 @@ def _numeric(values: Any, what: str) -> np.ndarray:
             f"{what} must be numeric, but it holds values that are not numbers (dtype "
             f"{array.dtype}); convert them with pd.to_numeric first"
         ) from None
-    if np.isinf(array).any():
-        raise ValueError(f"{what} contains inf; replace it with a finite value or NaN")
     return array
 
 
-def _check_no_nan(values: np.ndarray, what: str) -> None:
+def _check_finite(values: np.ndarray, what: str) -> None:
+    """Reject inf and values too large for float32 training; NaN is left to the caller."""
+    if np.isinf(values).any():
+        where = int(np.flatnonzero(np.isinf(values))[0])
+        raise ValueError(
+            f"{what} contains inf (first at position {where}); replace it with a finite value"
+        )
+    check_magnitude(values, what)
+
+
+def check_magnitude(values: np.ndarray, what: str) -> None:
+    """Raise a ValueError for values beyond +-:data:`MAX_ABS_VALUE` (NaN passes).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Numeric values of any shape.
+    what : str
+        Their name in the error message (``"y series 'a'"``, ``"X"``).
+    """
+    too_large = np.abs(values) > MAX_ABS_VALUE
+    if too_large.any():
+        first = np.unravel_index(int(np.flatnonzero(too_large)[0]), values.shape)
+        where = int(first[0]) if len(first) == 1 else tuple(int(i) for i in first)
+        raise ValueError(
+            f"{what} has a value of {values[first]:.3g} at position {where}, beyond the +-"
+            f"{MAX_ABS_VALUE:.0e} tsattn trains on in float32; rescale it (e.g. divide by 1e6)"
+        )
+
+
+def _check_no_nan(values: np.ndarray, what: str, allow_nan: bool = False) -> None:
+    if allow_nan:
+        if np.isnan(values).all():
+            raise ValueError(f"{what} has no observed values; drop it")
+        return
     if np.isnan(values).any():
         where = int(np.flatnonzero(np.isnan(values))[0])
         raise ValueError(
-            f"{what} contains NaN (first at position {where}); fill or drop the missing values "
-            f"(e.g. y.interpolate()), or use missing='mask' once available"
+            f"{what} contains NaN (first at position {where}); pass missing='mask' to the "
+            f"forecaster to mask missing values out of its inputs and loss, or fill them first "
+            f"(e.g. y.interpolate())"
         )
 
 
@@ -203,11 +251,12 @@ def _infer_freq(index: pd.DatetimeIndex, what: str) -> str:
     return freq
 
 
-def _from_series(y: pd.Series, name: str) -> Panel:
+def _from_series(y: pd.Series, name: str, allow_nan: bool = False) -> Panel:
     if len(y) == 0:
         raise ValueError(f"{name} is empty; pass at least horizon + 1 observations")
     values = _numeric(y.to_numpy(), f"{name}")
-    _check_no_nan(values, f"{name}")
+    _check_finite(values, name)
+    _check_no_nan(values, f"{name}", allow_nan)
     axis = _index_axis(y.index, name)
     series_name = y.name if y.name is None or isinstance(y.name, (str, int)) else str(y.name)
     return Panel(
@@ -220,24 +269,30 @@ def _from_series(y: pd.Series, name: str) -> Panel:
     )
 
 
-def _trim_leading_nan(column: np.ndarray, what: str) -> np.ndarray:
-    """Drop a column's leading NaN (a series that starts later); any other NaN is an error."""
+def _trim_leading_nan(column: np.ndarray, what: str, allow_nan: bool = False) -> np.ndarray:
+    """Drop a column's leading NaN (a series that starts later); other NaN are an error.
+
+    With ``allow_nan`` later NaN stay in the series as missing values.
+    """
+    _check_finite(column, what)
     observed = np.flatnonzero(~np.isnan(column))
     if len(observed) == 0:
         raise ValueError(f"{what} has no observed values; drop it")
-    if observed[-1] != len(column) - 1:
+    if observed[-1] != len(column) - 1 and not allow_nan:
         raise ValueError(
             f"{what} ends with NaN; in a wide table every series must reach the last row. "
             f"Use a long DataFrame (unique_id, ds, y) for series that end at different times"
         )
     trimmed = column[observed[0] :]
-    _check_no_nan(trimmed, what)
+    _check_no_nan(trimmed, what, allow_nan)
     return trimmed
 
 
-def _from_columns(columns: list[np.ndarray], ids: list, last, axis, layout, name) -> Panel:
+def _from_columns(
+    columns: list[np.ndarray], ids: list, last, axis, layout, name, allow_nan: bool = False
+) -> Panel:
     trimmed = [
-        _trim_leading_nan(col, f"{name} series {sid!r}")
+        _trim_leading_nan(col, f"{name} series {sid!r}", allow_nan)
         for col, sid in zip(columns, ids, strict=True)
     ]
     lengths = np.array([len(t) for t in trimmed], dtype=np.int64)
@@ -251,7 +306,7 @@ def _from_columns(columns: list[np.ndarray], ids: list, last, axis, layout, name
     )
 
 
-def _from_wide(y: pd.DataFrame, name: str) -> Panel:
+def _from_wide(y: pd.DataFrame, name: str, allow_nan: bool = False) -> Panel:
     if y.shape[0] == 0 or y.shape[1] == 0:
         raise ValueError(
             f"{name} is empty (shape {y.shape}); pass a row per time step and a column per series"
@@ -268,10 +323,10 @@ def _from_wide(y: pd.DataFrame, name: str) -> Panel:
     values = _numeric(y.to_numpy(), name)
     ids = list(y.columns)
     layout = {"kind": "wide", "columns": [_jsonable(c) for c in ids]}
-    return _from_columns(list(values.T), ids, y.index[-1], axis, layout, name)
+    return _from_columns(list(values.T), ids, y.index[-1], axis, layout, name, allow_nan)
 
 
-def _from_array(y: np.ndarray, name: str) -> Panel:
+def _from_array(y: np.ndarray, name: str, allow_nan: bool = False) -> Panel:
     if y.ndim not in (1, 2):
         raise ValueError(f"{name} must be 1-D (one series) or 2-D (time x series), got {y.ndim}-D")
     if y.size == 0:
@@ -282,10 +337,12 @@ def _from_array(y: np.ndarray, name: str) -> Panel:
     columns = [values] if y.ndim == 1 else list(values.T)
     axis = TimeAxis("position", 1)
     layout = {"kind": "array1d" if y.ndim == 1 else "array2d"}
-    return _from_columns(columns, list(range(len(columns))), y.shape[0] - 1, axis, layout, name)
+    return _from_columns(
+        columns, list(range(len(columns))), y.shape[0] - 1, axis, layout, name, allow_nan
+    )
 
 
-def _from_long(y: pd.DataFrame, name: str) -> Panel:
+def _from_long(y: pd.DataFrame, name: str, allow_nan: bool = False) -> Panel:
     missing = [c for c in LONG_COLUMNS if c not in y.columns]
     if missing:
         raise ValueError(
@@ -323,15 +380,17 @@ def _from_long(y: pd.DataFrame, name: str) -> Panel:
     steps = np.diff(times)
     duplicate = same_series & (steps == 0)
     if duplicate.any():
-        sid = uniques[codes[1:][duplicate][0]]
+        sid = _jsonable(uniques[codes[1:][duplicate][0]])
         raise ValueError(
             f"{name} has duplicate timestamps for series {sid!r}; aggregate them first, e.g. "
             f"y.groupby(['unique_id', 'ds'], as_index=False)['y'].sum()"
         )
     counts = np.bincount(codes, minlength=len(uniques))
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    for i in np.flatnonzero(np.add.reduceat(np.isnan(values), offsets[:-1]) > 0):
-        _check_no_nan(values[offsets[i] : offsets[i + 1]], f"{name} series {uniques[i]!r}")
+    for i in np.flatnonzero(np.add.reduceat(~(np.abs(values) <= MAX_ABS_VALUE), offsets[:-1])):
+        what = f"{name} series {_jsonable(uniques[i])!r}"
+        _check_finite(values[offsets[i] : offsets[i + 1]], what)
+        _check_no_nan(values[offsets[i] : offsets[i + 1]], what, allow_nan)
     axis = _long_axis(
         times, offsets, steps[same_series], kind, uniques, codes[1:][same_series], name
     )
@@ -358,13 +417,13 @@ def _long_axis(times, offsets, steps, kind, uniques, step_codes, name) -> TimeAx
         freq: str | int = step
     else:
         span = pd.DatetimeIndex(times[offsets[longest] : offsets[longest + 1]])
-        freq = _infer_freq(span, f"{name} series {uniques[longest]!r}")
+        freq = _infer_freq(span, f"{name} series {_jsonable(uniques[longest])!r}")
         # Month, quarter and year steps vary in length; take every step length the frequency has.
         grid = pd.date_range(pd.Timestamp(times.min()), pd.Timestamp(times.max()), freq=freq)
         allowed = np.unique(np.diff(grid.asi8)) if len(grid) > 1 else np.unique(steps)
     bad = ~np.isin(steps, allowed)
     if bad.any():
-        sid = uniques[step_codes[bad][0]]
+        sid = _jsonable(uniques[step_codes[bad][0]])
         raise ValueError(
             f"{name} series {sid!r} has gaps or irregular timestamps (frequency {freq!r} inferred); "
             f"fill the missing dates (e.g. with 0 sales) so that every series is regular"
@@ -404,6 +463,10 @@ def from_forecasts(
     Returns
     -------
     pandas.Series, pandas.DataFrame or numpy.ndarray
+        Point forecasts in y's own format. With ``columns``: a DataFrame indexed by time with
+        those columns (Series y), with columns (series, name) (wide y), a long frame with
+        ``unique_id``, ``ds`` and those columns (long y), or an array (horizon, k) or
+        (horizon, n_series, k) (array y).
     """
     kind = layout["kind"]
     horizon = forecasts.shape[1]
@@ -411,13 +474,24 @@ def from_forecasts(
         return forecasts[0]
     if kind == "array2d" and columns is None:
         return forecasts.T
-    if kind in ("array1d", "array2d"):
-        return forecasts if kind == "array2d" else forecasts[0]
+    if kind in ("array1d", "array2d"):  # (horizon, k) or (horizon, n_series, k)
+        return forecasts.transpose(1, 0, 2) if kind == "array2d" else forecasts[0]
     if kind == "series" and columns is None:
         return pd.Series(forecasts[0], index=axis.future(last[0], horizon), name=layout["name"])
+    if kind == "series":
+        return pd.DataFrame(
+            forecasts[0], index=axis.future(last[0], horizon), columns=pd.Index(columns)
+        )
     if kind == "wide" and columns is None:
         return pd.DataFrame(
             forecasts.T, index=axis.future(last[0], horizon), columns=pd.Index(layout["columns"])
+        )
+    if kind == "wide":  # columns (series, name), as a wide X
+        n, k = forecasts.shape[0], forecasts.shape[2]
+        return pd.DataFrame(
+            forecasts.transpose(1, 0, 2).reshape(horizon, n * k),
+            index=axis.future(last[0], horizon),
+            columns=pd.MultiIndex.from_product([layout["columns"], list(columns)]),
         )
     return _long_frame(forecasts, ids, last, axis, layout, columns)
 

@@ -379,8 +379,9 @@ class Seq2SeqRegressor(RegressorMixin, BaseEstimator):
             covariates = X[..., 1:].reshape(-1, n_channels - 1)  # (n * I, F - 1)
             loc = covariates.mean(0, dtype=np.float64)
             scale = covariates.std(0, dtype=np.float64)
-            # A constant covariate is kept as it is rather than divided by 0.
-            scale = np.where(scale > 0, scale, 1.0)
+            # A constant covariate is kept as it is rather than divided by 0; so is one whose
+            # deviation is rounding noise (1e-154) that becomes 0 in float32, where it is used.
+            scale = np.where(scale > np.finfo(np.float32).tiny, scale, 1.0)
         else:
             loc, scale = np.zeros(n_channels - 1), np.ones(n_channels - 1)
 

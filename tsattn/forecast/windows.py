@@ -13,7 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-SCALERS = ("standard", "none")
+SCALERS = ("standard", "log", "none")
+# Scaled targets are bounded to this many window deviations. A jump from a flat history at 1e-30
+# to 1e6 would scale to 1e38 and overflow float32 in the loss and its gradients; a target that
+# far out carries nothing learnable, while ordinary jumps stay far below the bound.
+MAX_SCALED = 1e6
 
 
 @dataclass
@@ -107,6 +111,18 @@ class WindowBatches:
         Per-window scaling: by the mean and standard deviation of the window's observed input.
     device : torch.device
         Where batches are built.
+    covariates : numpy.ndarray or None
+        (rows, C) float32 time-varying covariates, already scaled; the first ``n_future``
+        columns are known in advance and also reach the decoder.
+    covariate_offsets : numpy.ndarray or None
+        Series boundaries in ``covariates`` (n_series + 1); None means ``offsets``. Series
+        ``i``'s block starts at the same time as its values.
+    n_future : int
+        Covariate columns the decoder reads.
+    static : numpy.ndarray or None
+        (n_series, S) float32 static features, added to every encoder and decoder step.
+    observed_feature : bool
+        Add a 0/1 "observed" feature to the encoder input (``missing="mask"``).
     """
 
     def __init__(
@@ -118,6 +134,12 @@ class WindowBatches:
         horizon: int,
         scaler: str,
         device: torch.device,
+        *,
+        covariates: np.ndarray | None = None,
+        covariate_offsets: np.ndarray | None = None,
+        n_future: int = 0,
+        static: np.ndarray | None = None,
+        observed_feature: bool = False,
     ):
         self.values = torch.as_tensor(values, dtype=torch.float32, device=device)
         self.starts = torch.as_tensor(offsets[:-1], device=device)
@@ -128,6 +150,21 @@ class WindowBatches:
         self.input_size, self.horizon, self.scaler = input_size, horizon, scaler
         self.steps = torch.arange(-input_size, horizon, device=device)  # (I + H,)
         self.device = device
+        self.covariates = None
+        if covariates is not None and covariates.shape[1]:
+            # Each series' covariate block starts where its values start but may run on past
+            # their end: in predict it holds the horizon's known covariates as well.
+            cov_offsets = offsets if covariate_offsets is None else covariate_offsets
+            self.covariates = torch.as_tensor(covariates, dtype=torch.float32, device=device)
+            self.cov_starts = torch.as_tensor(cov_offsets[:-1], device=device)
+            self.cov_ends = torch.as_tensor(cov_offsets[1:], device=device)
+        self.n_future = n_future
+        self.static = (
+            None
+            if static is None or not static.shape[1]
+            else torch.as_tensor(static, dtype=torch.float32, device=device)
+        )
+        self.observed_feature = observed_feature
 
     def __len__(self) -> int:
         return len(self.windows)
@@ -138,10 +175,13 @@ class WindowBatches:
         Returns
         -------
         dict
-            ``source`` (B, I, 1) scaled history, ``mask`` (B, I) True where observed,
-            ``target_in`` (B, H, 1) decoder inputs (the previous true value at each step),
-            ``target`` (B, H) scaled targets (NaN beyond a series' end), ``loc`` and ``scale``
-            (B, 1).
+            ``source`` (B, I, F) scaled history (feature 0; then the observed flag, the
+            covariates and the static features where there are any), ``mask`` (B, I) True
+            inside the series (False on padding), ``target_in`` (B, H, F_dec) decoder inputs
+            (the previous true value at each step, then the known covariates and static
+            features), ``target`` (B, H) scaled targets (NaN beyond a series' end or where
+            missing), ``loc`` and ``scale`` (B, 1); ``future`` (B, H, F_dec - 1) the decoder's
+            inputs besides the target when there are any.
         """
         index = (
             torch.as_tensor(index, device=self.device) if not isinstance(index, slice) else index
@@ -151,22 +191,91 @@ class WindowBatches:
         position = start[:, None] + origin[:, None] + self.steps  # (B, I + H)
         inside = (position >= start[:, None]) & (position < self.ends[series][:, None])
         gathered = self.values[position.clamp(0, len(self.values) - 1)]  # (B, I + H)
-        gathered = torch.where(inside, gathered, torch.zeros((), device=self.device))
+        # NaN values (missing="mask") are unobserved: out of the scaling, the input and the loss.
+        observed = inside & ~torch.isnan(gathered)  # (B, I + H)
+        gathered = torch.where(observed, gathered, torch.zeros((), device=self.device))
         history, future = gathered[:, : self.input_size], gathered[:, self.input_size :]
-        mask = inside[:, : self.input_size]  # (B, I)
-        loc, scale = window_scale(history, mask, self.scaler)  # (B, 1) each
-        source = torch.where(mask, (history - loc) / scale, torch.zeros((), device=self.device))
-        target = (future - loc) / scale  # (B, H)
-        target = torch.where(inside[:, self.input_size :], target, torch.nan)
-        target_in = torch.cat([source[:, -1:], target[:, :-1]], dim=1)  # (B, H)
+        mask = inside[:, : self.input_size]  # (B, I) attention skips the padding only
+        seen = observed[:, : self.input_size]  # (B, I)
+        extra = {}
+        if self.scaler == "log":
+            # log(1 + x / level): errors become relative to the window's level (what sMAPE and
+            # MAPE measure), and zeros of intermittent sales stay finite.
+            level = window_level(history, seen)  # (B, 1)
+            history = torch.log1p(history.clamp(min=0) / level)
+            future = torch.log1p(future.clamp(min=0) / level)
+            extra["level"] = level
+        loc, scale = window_scale(history, seen, self.scaler)  # (B, 1) each
+        source = torch.where(seen, (history - loc) / scale, torch.zeros((), device=self.device))
+        target = scale_targets(future, loc, scale)  # (B, H)
+        target = torch.where(observed[:, self.input_size :], target, torch.nan)
+        # A missing previous value enters the decoder as the window's mean (0 once scaled).
+        target_in = torch.cat([source[:, -1:], target[:, :-1].nan_to_num(0.0)], dim=1)  # (B, H)
+        source, target_in = source[..., None], target_in[..., None]  # (B, I, 1), (B, H, 1)
+        encoder_extra, decoder_extra = self._features(series, origin, seen)
+        if encoder_extra:
+            source = torch.cat([source, *encoder_extra], dim=-1)  # (B, I, F)
+        if decoder_extra:
+            future_features = torch.cat(decoder_extra, dim=-1)  # (B, H, F_dec - 1)
+            target_in = torch.cat([target_in, future_features], dim=-1)  # (B, H, F_dec)
+            extra["future"] = future_features
         return {
-            "source": source[..., None],
+            "source": source,
             "mask": mask,
-            "target_in": target_in[..., None],
+            "target_in": target_in,
             "target": target,
             "loc": loc,
             "scale": scale,
+            **extra,
         }
+
+    def _features(
+        self, series: torch.Tensor, origin: torch.Tensor, seen: torch.Tensor
+    ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Encoder and decoder inputs besides the target: observed flag, covariates, static."""
+        encoder, decoder = [], []
+        if self.observed_feature:
+            encoder.append(seen.to(torch.float32)[..., None])  # (B, I, 1)
+        if self.covariates is not None:
+            start = self.cov_starts[series]  # (B,)
+            position = start[:, None] + origin[:, None] + self.steps  # (B, I + H)
+            inside = (position >= start[:, None]) & (position < self.cov_ends[series][:, None])
+            rows = self.covariates[position.clamp(0, len(self.covariates) - 1)]  # (B, I + H, C)
+            rows = torch.where(inside[..., None], rows, torch.zeros((), device=self.device))
+            encoder.append(rows[:, : self.input_size])  # (B, I, C)
+            if self.n_future:
+                decoder.append(rows[:, self.input_size :, : self.n_future])  # (B, H, C_future)
+        if self.static is not None:
+            static = self.static[series][:, None]  # (B, 1, S)
+            encoder.append(static.expand(-1, self.input_size, -1))  # (B, I, S)
+            decoder.append(static.expand(-1, self.horizon, -1))  # (B, H, S)
+        return encoder, decoder
+
+
+def scale_targets(values: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """``(values - loc) / scale``, bounded to +-:data:`MAX_SCALED` (NaN stays NaN).
+
+    Parameters
+    ----------
+    values : torch.Tensor
+        (B, H) targets in the data's units.
+    loc, scale : torch.Tensor
+        (B, 1) from :func:`window_scale`.
+
+    Returns
+    -------
+    torch.Tensor
+        (B, H) scaled targets.
+    """
+    return ((values - loc) / scale).clamp(-MAX_SCALED, MAX_SCALED)  # (B, H)
+
+
+def window_level(history: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean absolute observed value of every (B, I) window, 1 where that is 0: (B, 1)."""
+    weight = mask.to(history.dtype)  # (B, I)
+    count = weight.sum(1, keepdim=True).clamp(min=1)  # (B, 1)
+    level = (history.abs() * weight).sum(1, keepdim=True) / count  # (B, 1)
+    return torch.where(level > 0, level, torch.ones_like(level))
 
 
 def window_scale(
@@ -190,7 +299,7 @@ def window_scale(
     loc, scale : torch.Tensor
         (B, 1) each.
     """
-    if scaler == "none":
+    if scaler in ("none", "log"):
         ones = torch.ones(history.shape[0], 1, device=history.device)
         return ones * 0, ones
     # NaN * 0 is NaN: a masked gap must be zeroed, not just given zero weight.
@@ -198,8 +307,11 @@ def window_scale(
     weight = mask.to(history.dtype)  # (B, I)
     count = weight.sum(1, keepdim=True).clamp(min=1)  # (B, 1)
     loc = (history * weight).sum(1, keepdim=True) / count  # (B, 1)
-    var = (((history - loc) * weight) ** 2).sum(1, keepdim=True) / count  # (B, 1)
     level = (history.abs() * weight).sum(1, keepdim=True) / count  # (B, 1)
-    scale = torch.maximum(var.sqrt(), 0.01 * level)
+    # Deviations are measured in units of the level before squaring: squared values of 1e20
+    # overflow float32, while a deviation is at most 2 * count levels.
+    unit = torch.where(level > 0, level, torch.ones_like(level))  # (B, 1)
+    var = (((history - loc) / unit * weight) ** 2).sum(1, keepdim=True) / count  # (B, 1)
+    scale = torch.maximum(var.sqrt() * unit, 0.01 * level)
     scale = torch.where(scale > 0, scale, torch.ones_like(scale))
     return loc, scale

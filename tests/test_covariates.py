@@ -1,0 +1,385 @@
+"""Covariates X (known in advance and past-only), calendar features and static features."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from conftest import tiny
+
+import tsattn
+from tsattn import Seq2SeqForecaster
+from tsattn.forecast.covariates import (
+    calendar_values,
+    encode_static,
+    fit_design,
+    resolve_calendar,
+)
+from tsattn.forecast.panel import TimeAxis, to_panel
+
+INDEX = pd.date_range("2021-01-04", periods=40, freq="W-MON")
+FUTURE = pd.date_range(INDEX[-1], periods=4, freq="W-MON")[1:]  # the 3 forecast weeks
+
+
+def _long(lengths=(40, 30)):
+    """Two weekly series ending on the same date; s1 starts later."""
+    parts = []
+    for k, n in enumerate(lengths):
+        ds = INDEX[-n:]
+        parts.append(
+            pd.DataFrame({"unique_id": f"s{k}", "ds": ds, "y": 10.0 + k + np.arange(n) % 4})
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _long_x(ids=("s0", "s1"), end=FUTURE[-1]):
+    """Covariates of every series over the whole calendar, future included."""
+    ds = pd.date_range(INDEX[0], end, freq="W-MON")
+    parts = [
+        pd.DataFrame(
+            {
+                "unique_id": sid,
+                "ds": ds,
+                "promo": (np.arange(len(ds)) % 5 == 0).astype(int),
+                "price": 2.0 + k + 0.1 * (np.arange(len(ds)) % 3),
+            }
+        )
+        for k, sid in enumerate(ids)
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Alignment and scaling, by hand
+
+
+def test_history_rows_are_aligned_with_every_series_timestamps():
+    y = _long()
+    X = _long_x().sample(frac=1.0, random_state=0)  # row order must not matter
+    panel = to_panel(y)
+    design = fit_design(panel, X, None, [], False)
+    assert design.spec.known == ["promo", "price"] and design.spec.past == []
+    assert design.history.shape == (70, 2)
+    # promo is a 0/1 flag: kept as it is; s1's rows are the last 30 weeks of the calendar
+    expected_promo = np.r_[np.arange(40) % 5 == 0, np.arange(10, 40) % 5 == 0].astype(float)
+    np.testing.assert_array_equal(design.history[:, 0], expected_promo)
+    # price is a positive amount: log of its ratio to the series' mean, then standardised
+    raw = np.r_[2.0 + 0.1 * (np.arange(40) % 3), 3.0 + 0.1 * (np.arange(10, 40) % 3)]
+    means = np.r_[[raw[:40].mean()] * 40, [raw[40:].mean()] * 30]
+    relative = np.log(raw / means)
+    expected = (relative - relative.mean()) / relative.std()
+    np.testing.assert_allclose(design.history[:, 1], expected, rtol=1e-5, atol=1e-6)
+    assert design.spec.relative == [False, True]
+
+
+def test_a_price_cut_reads_the_same_for_cheap_and_dear_products():
+    y = _long(lengths=(40, 40))
+    X = _long_x()
+    cheap = X.unique_id == "s0"
+    X.loc[~cheap, "price"] = 10 * X.loc[cheap, "price"].to_numpy()  # ten times as dear
+    design = fit_design(to_panel(y), X, None, [], False)
+    np.testing.assert_allclose(design.history[:40, 1], design.history[40:, 1], rtol=1e-5)
+
+
+def test_decoder_reads_the_horizon_covariates_encoder_the_history():
+    y = _long()
+    X = _long_x()
+    f = Seq2SeqForecaster(**tiny()).fit(y, X=X)
+    future = f._covariate_blocks(
+        np.arange(2 * 3 * 2, dtype=np.float32).reshape(2, 3, 2)
+    )  # fake horizon rows
+    keep = np.diff(f._context_offsets)
+    assert list(keep) == [6, 6]
+    offsets = future["covariate_offsets"]
+    assert list(offsets) == [0, 9, 18]
+    blocks = future["covariates"]
+    np.testing.assert_array_equal(blocks[6:9], np.arange(6).reshape(3, 2))
+    np.testing.assert_array_equal(blocks[:6], f._covariate_context[:6])
+    # sizes of the core: target + 2 covariates into the encoder, target + 2 into the decoder
+    assert f.module_.config.source_features == 3
+    assert f.module_.config.target_features == 3
+
+
+def test_known_covariates_change_the_forecast_past_ones_do_not():
+    y = _long()
+    X = _long_x()
+    X["traffic"] = np.arange(len(X), dtype=float)
+    f = Seq2SeqForecaster(**tiny(past_covariates=("traffic",))).fit(y, X=X)
+    assert f.module_.config.source_features == 4  # y, promo, price, traffic
+    assert f.module_.config.target_features == 3  # y, promo, price
+    base = f.predict(X=X)
+    # predict does not need the past-only column, and its future values are never read
+    no_traffic = f.predict(X=X.drop(columns="traffic"))
+    pd.testing.assert_frame_equal(base, no_traffic)
+    other = X.assign(traffic=-X["traffic"])
+    pd.testing.assert_frame_equal(base, f.predict(X=other))
+    promoted = X.assign(promo=np.where(X["ds"].isin(FUTURE), 1, X["promo"]))
+    assert not np.allclose(base["y"], f.predict(X=promoted)["y"])
+
+
+def test_covariates_teach_what_history_alone_cannot():
+    # sales jump by 20 in promotion weeks, which come at random: only X can tell when
+    rng = np.random.default_rng(0)
+    n, n_series = 120, 4
+    ds = pd.date_range("2015-01-05", periods=n + 3, freq="W-MON")
+    promo = (rng.random((n_series, n + 3)) < 0.3).astype(int)
+    sales = 10.0 + 20.0 * promo + rng.normal(0, 0.5, promo.shape)
+    frames = [
+        pd.DataFrame({"unique_id": f"s{k}", "ds": ds, "y": sales[k], "promo": promo[k]})
+        for k in range(n_series)
+    ]
+    data = pd.concat(frames, ignore_index=True)
+    X = data.drop(columns="y")
+    train, test = data[data.ds < ds[n]].drop(columns="promo"), data[data.ds >= ds[n]]
+    params = tiny(max_epochs=10, hidden_size=16, learning_rate=1e-2)
+    with_x = Seq2SeqForecaster(**params).fit(train, X=X).predict(X=X)
+    without = Seq2SeqForecaster(**params).fit(train).predict()
+    error_with = np.abs(with_x["y"].to_numpy() - test["y"].to_numpy()).mean()
+    error_without = np.abs(without["y"].to_numpy() - test["y"].to_numpy()).mean()
+    assert error_with < 0.5 * error_without
+
+
+# --------------------------------------------------------------------------------------------
+# Every format of X mirrors y's
+
+
+def test_series_y_with_a_frame_of_covariates():
+    y = pd.Series(np.arange(40.0) % 7, index=INDEX, name="sales")
+    X = pd.DataFrame({"promo": np.arange(43) % 2}, index=INDEX.append(FUTURE))
+    f = Seq2SeqForecaster(**tiny()).fit(y, X=X)
+    pred = f.predict(X=X.loc[FUTURE])
+    assert isinstance(pred, pd.Series) and list(pred.index) == list(FUTURE)
+
+
+def test_wide_y_with_multiindex_or_shared_covariates():
+    y = pd.DataFrame({"a": np.arange(40.0) % 5, "b": np.arange(40.0) % 3 + 1}, index=INDEX)
+    index = INDEX.append(FUTURE)
+    per_series = pd.DataFrame(
+        np.stack([np.arange(43) % 2, np.arange(43) % 3], axis=1),
+        index=index,
+        columns=pd.MultiIndex.from_tuples([("a", "promo"), ("b", "promo")]),
+    )
+    pred = Seq2SeqForecaster(**tiny()).fit(y, X=per_series).predict(X=per_series)
+    assert list(pred.columns) == ["a", "b"] and len(pred) == 3
+    shared = pd.DataFrame({"holiday": np.arange(43) % 4 == 0}, index=index)
+    pred = Seq2SeqForecaster(**tiny()).fit(y, X=shared).predict(X=shared)
+    assert pred.shape == (3, 2)
+
+
+def test_array_y_with_array_covariates():
+    y = np.sin(np.arange(40.0))[:, None] * np.array([1.0, 2.0])  # (T, N)
+    X = np.stack([np.arange(43) % 2, np.arange(43) % 3], axis=1).astype(float)  # (T + H, C)
+    f = Seq2SeqForecaster(**tiny()).fit(y, X=X)
+    assert f.predict(X=X[-3:]).shape == (3, 2)
+    # predict's array ends at the last forecast step: the whole array works too
+    np.testing.assert_allclose(f.predict(X=X), f.predict(X=X[-3:]))
+    per_series = np.repeat(X[:, None, :], 2, axis=1)  # (T + H, N, C)
+    assert Seq2SeqForecaster(**tiny()).fit(y, X=per_series).predict(X=per_series).shape == (3, 2)
+
+
+def test_save_and_load_keep_covariates_static_and_quantiles(tmp_path):
+    y, X = _long(), _long_x()
+    static = pd.DataFrame({"kind": ["x", "y"], "size": [1.0, 3.0]}, index=["s0", "s1"])
+    f = Seq2SeqForecaster(**tiny(quantiles=(0.1, 0.5, 0.9), calendar_features=True))
+    f.fit(y, X=X, static=static)
+    f.save(tmp_path / "m.tsattn")
+    g = tsattn.load(tmp_path / "m.tsattn")
+    pd.testing.assert_frame_equal(f.predict(X=X), g.predict(X=X))
+    pd.testing.assert_frame_equal(f.predict_interval(X=X), g.predict_interval(X=X))
+    pd.testing.assert_frame_equal(f.attention_weights(X=X), g.attention_weights(X=X))
+    with pytest.raises(ValueError, match="pass X covering"):
+        g.predict()
+
+
+# --------------------------------------------------------------------------------------------
+# Calendar features
+
+
+def test_calendar_values_by_hand():
+    stamps = pd.DatetimeIndex(["2024-01-01", "2024-01-04", "2024-04-01"])  # Mon, Thu, Apr
+    values = calendar_values(stamps, ["dayofweek", "month"])
+    np.testing.assert_allclose(values[:, 0], np.sin(2 * np.pi * np.array([0, 3, 0]) / 7))
+    np.testing.assert_allclose(values[:, 1], np.cos(2 * np.pi * np.array([0, 3, 0]) / 7))
+    np.testing.assert_allclose(values[:, 2], np.sin(2 * np.pi * np.array([0, 0, 3]) / 12))
+    np.testing.assert_allclose(values[:, 3], np.cos(2 * np.pi * np.array([0, 0, 3]) / 12))
+
+
+@pytest.mark.parametrize(
+    "freq, expected",
+    [
+        ("h", ["hour", "dayofweek", "week"]),
+        ("D", ["dayofweek", "week"]),
+        ("W-MON", ["week"]),
+        ("MS", ["month"]),
+        ("QS", ["quarter"]),
+    ],
+)
+def test_calendar_features_true_picks_by_frequency(freq, expected):
+    assert resolve_calendar(True, TimeAxis("datetime", freq)) == expected
+
+
+def test_calendar_features_reach_the_decoder_without_x():
+    y = pd.Series(np.arange(40.0) % 4, index=INDEX)
+    f = Seq2SeqForecaster(**tiny(calendar_features=["week", "month"])).fit(y)
+    assert f.module_.config.target_features == 1 + 4
+    assert f.predict().shape == (3,)
+
+
+# --------------------------------------------------------------------------------------------
+# Static features
+
+
+def test_static_encoding_by_hand():
+    static = pd.DataFrame(
+        {"category": ["food", "toys", "food"], "price": [1.0, 2.0, 3.0]}, index=["c", "a", "b"]
+    )
+    matrix, spec = encode_static(static, ["a", "b", "c"])  # rows follow y's ids
+    np.testing.assert_array_equal(matrix[:, :2], [[0, 1], [1, 0], [1, 0]])  # food, toys
+    np.testing.assert_allclose(matrix[:, 2], (np.array([2, 3, 1]) - 2) / np.std([1, 2, 3]))
+    assert spec[0] == {"name": "category", "kind": "category", "levels": ["food", "toys"]}
+
+
+def test_static_features_condition_the_forecast():
+    y = _long()
+    static = pd.DataFrame({"size": [1.0, 3.0]}, index=["s0", "s1"])
+    f = Seq2SeqForecaster(**tiny()).fit(y, static=static)
+    assert f.module_.config.source_features == 2 and f.module_.config.target_features == 2
+    batch_static = torch.as_tensor(f._static)
+    assert batch_static.shape == (2, 1)
+
+
+# --------------------------------------------------------------------------------------------
+# Errors, raised before training
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    import tsattn.forecast.forecaster
+
+    def fail(*args, **kwargs):
+        raise AssertionError("training started before the bad input was caught")
+
+    monkeypatch.setattr(tsattn.forecast.forecaster, "train", fail)
+
+
+def _fit_errors():
+    y, X = _long(), _long_x()
+    static = pd.DataFrame({"size": [1.0, 3.0]}, index=["s0", "s1"])
+    return {
+        "history not covered": (
+            y,
+            dict(X=X[X.ds > INDEX[5]]),
+            {},
+            "does not cover y's history: it lacks series 's0' at 2021-01-04",
+        ),
+        "missing series": (y, dict(X=X[X.unique_id == "s0"]), {}, "lacks series 's1'"),
+        "unknown series": (
+            y,
+            dict(X=pd.concat([X, X.assign(unique_id="zz")])),
+            {},
+            r"series ids that y does not have: \['zz'\]",
+        ),
+        "nan": (
+            y,
+            dict(X=X.assign(price=np.where(X.index == 3, np.nan, X.price))),
+            {},
+            "column 'price' has NaN for series 's0' at 2021-01-25",
+        ),
+        "text column": (y, dict(X=X.assign(promo="yes")), {}, "column 'promo' is not numeric"),
+        "duplicate rows": (y, dict(X=pd.concat([X, X.iloc[:1]])), {}, "duplicate rows"),
+        "not long": (y, dict(X=X.drop(columns="unique_id")), {}, r"X lacks \['unique_id'\]"),
+        "unknown past column": (
+            y,
+            dict(X=X),
+            dict(past_covariates=("traffic",)),
+            r"past_covariates names \['traffic'\], which X does not have",
+        ),
+        "past without X": (y, {}, dict(past_covariates=("price",)), "but X is None"),
+        "static missing a series": (
+            y,
+            dict(static=static.iloc[:1]),
+            {},
+            r"static lacks series \['s1'\]",
+        ),
+        "static nan": (
+            y,
+            dict(static=static.assign(size=[1.0, np.nan])),
+            {},
+            "static column 'size' has a missing value for series 's1'",
+        ),
+        "static id-like": (
+            y,
+            dict(static=pd.DataFrame({"code": ["a", "b"]}, index=["s0", "s1"])),
+            dict(),
+            None,
+        ),
+        "calendar on integers": (
+            pd.Series(np.arange(30.0)),
+            {},
+            dict(calendar_features=True),
+            "calendar_features need timestamps",
+        ),
+        "unknown calendar feature": (y, {}, dict(calendar_features=["fortnight"]), "fortnight"),
+        "x for a series, array given": (
+            pd.Series(np.arange(40.0), index=INDEX),
+            dict(X=np.zeros((40, 1))),
+            {},
+            "X is an array but y was a pandas object",
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_fit_errors()))
+def test_fit_errors(case, no_training):
+    y, fit_kwargs, params, words = _fit_errors()[case]
+    if words is None:  # a valid call: it gets as far as training
+        with pytest.raises(AssertionError, match="training started"):
+            Seq2SeqForecaster(**tiny(**params)).fit(y, **fit_kwargs)
+        return
+    with pytest.raises((ValueError, TypeError), match=words):
+        Seq2SeqForecaster(**tiny(**params)).fit(y, **fit_kwargs)
+
+
+def test_static_with_too_many_categories():
+    ids = [f"s{i}" for i in range(120)]
+    with pytest.raises(ValueError, match="120 categories, more than 100"):
+        encode_static(pd.DataFrame({"code": ids}, index=ids), ids)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    y, X = _long(), _long_x()
+    return Seq2SeqForecaster(**tiny()).fit(y, X=X), X
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (lambda X: None, r"fit with covariates known in advance \['promo', 'price'\]: pass X"),
+        (lambda X: X[X.ds < FUTURE[-1]], "does not cover the 3 steps after each series' end"),
+        (lambda X: X[X.unique_id == "s1"], "lacks series 's0'"),
+        (lambda X: X.assign(unique_id=X.unique_id + "x"), "series ids that y does not have"),
+        (
+            lambda X: X.assign(temperature=1.0),
+            r"columns the model was not fit with: \['temperature'",
+        ),
+        (lambda X: X.drop(columns="price"), r"lacks the column\(s\) \['price'\]"),
+        (
+            lambda X: X.assign(promo=np.where(X.ds == FUTURE[1], np.nan, X.promo)),
+            "column 'promo' has NaN for series 's0' at 2021-10-18",
+        ),
+        (
+            lambda X: X.assign(price=np.where(X.ds == FUTURE[0], 0.0, X.price)),
+            "'price' was positive in fit",
+        ),
+    ],
+)
+def test_predict_errors(fitted, change, words):
+    f, X = fitted
+    with pytest.raises(ValueError, match=words):
+        f.predict(X=change(X))
+
+
+def test_x_given_to_a_model_fit_without_it():
+    f = Seq2SeqForecaster(**tiny()).fit(_long())
+    with pytest.raises(ValueError, match="fit without X"):
+        f.predict(X=_long_x())
