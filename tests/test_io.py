@@ -15,7 +15,7 @@ from safetensors.torch import load_file, save_file
 import tsattn
 import tsattn.io
 from tsattn import Seq2SeqForecaster, Seq2SeqRegressor, Seq2SeqTranslator, make_windows
-from tsattn.forecast.forecaster import _json_params
+from tsattn.io import params_to_json as _json_params
 
 
 def _series():

@@ -13,6 +13,9 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
+import torch
+
 FORMAT_NAME = "tsattn"
 FORMAT_VERSION = 1
 
@@ -28,6 +31,52 @@ def _registry() -> dict:
         "Seq2SeqRegressor": Seq2SeqRegressor,
         "Seq2SeqTranslator": Seq2SeqTranslator,
     }
+
+
+class SaveMixin:
+    """``save`` for every estimator that provides ``_get_artifacts``/``_from_artifacts``."""
+
+    def save(self, path) -> None:
+        """Write the fitted estimator to ``path``: safetensors weights and JSON, no pickle.
+
+        The file is written under a temporary name and renamed into place, so a failed save
+        leaves any previous file intact. Load it with :func:`tsattn.load`, on the CPU whatever
+        device trained it.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination file (``.tsattn`` by convention).
+        """
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "module_")
+        save_estimator(self, path)
+
+
+def params_to_json(params: dict) -> dict:
+    """Constructor parameters as JSON (a device object or RandomState becomes a string/None)."""
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, torch.device):
+            value = str(value)
+        elif isinstance(value, np.random.RandomState):
+            value = None
+        elif isinstance(value, tuple):
+            out.setdefault("__tuples__", []).append(key)
+            value = list(value)
+        elif isinstance(value, np.generic):
+            value = value.item()
+        out[key] = value
+    return out
+
+
+def params_from_json(params: dict) -> dict:
+    """Inverse of :func:`params_to_json`: tuples come back as tuples."""
+    params = dict(params)
+    for key in params.pop("__tuples__", []):
+        params[key] = tuple(params[key])
+    return params
 
 
 def save_estimator(estimator, path) -> None:

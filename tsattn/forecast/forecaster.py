@@ -32,12 +32,13 @@ from tsattn.forecast.windows import (
     forecast_windows,
     training_windows,
 )
+from tsattn.io import SaveMixin, params_from_json, params_to_json
 from tsattn.training import checkpoint_fingerprint, resolve_device, train
 
 MISSING = ("error", "mask")
 
 
-class Seq2SeqForecaster(BaseEstimator):
+class Seq2SeqForecaster(SaveMixin, BaseEstimator):
     """Forecast many series with one RNN encoder-decoder and Bahdanau attention.
 
     The model is global: it learns from windows of every series at once. Each window's history
@@ -312,7 +313,7 @@ class Seq2SeqForecaster(BaseEstimator):
                 fingerprint=None
                 if checkpoint_dir is None
                 else checkpoint_fingerprint(
-                    _json_params(self.get_params()),
+                    params_to_json(self.get_params()),
                     panel.values,
                     panel.offsets,
                     *[a for a in (design.history, design.static) if a is not None],
@@ -728,26 +729,11 @@ class Seq2SeqForecaster(BaseEstimator):
     # ------------------------------------------------------------------------------------------
     # save / load
 
-    def save(self, path) -> None:
-        """Write the fitted model to ``path``: safetensors weights and JSON, no pickle.
-
-        The file is written under a temporary name and renamed into place, so a failed save
-        leaves any previous file intact. Load it with :func:`tsattn.load`.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            Destination file (``.tsattn`` by convention).
-        """
-        from tsattn.io import save_estimator
-
-        check_is_fitted(self, "module_")
-        save_estimator(self, path)
 
     def _get_artifacts(self) -> tuple[dict, dict[str, torch.Tensor]]:
         """JSON-ready state and tensors for :mod:`tsattn.io`."""
         state = {
-            "params": _json_params(self.get_params()),
+            "params": params_to_json(self.get_params()),
             "core": self.module_.config.__dict__,
             "input_size_": self.input_size_,
             "scaler_": self.scaler_,
@@ -783,7 +769,7 @@ class Seq2SeqForecaster(BaseEstimator):
     def _from_artifacts(cls, state: dict, tensors: dict[str, torch.Tensor]) -> Seq2SeqForecaster:
         from tsattn.core.seq2seq import CoreConfig, Seq2Seq
 
-        est = cls(**_params_from_json(state["params"]))
+        est = cls(**params_from_json(state["params"]))
         module = Seq2Seq(CoreConfig(**state["core"]))
         prefix = "module."
         module.load_state_dict(
@@ -877,31 +863,6 @@ def _check_lengths(panel: Panel, horizon: int) -> None:
             f"training target: it needs more than horizon={horizon} values "
             f"({len(short)} series are that short). Drop them or lower the horizon"
         )
-
-
-def _json_params(params: dict) -> dict:
-    """Constructor parameters as JSON (a device object or RandomState becomes a string/None)."""
-    out = {}
-    for key, value in params.items():
-        if isinstance(value, torch.device):
-            value = str(value)
-        elif isinstance(value, np.random.RandomState):
-            value = None
-        elif isinstance(value, tuple):
-            out.setdefault("__tuples__", []).append(key)
-            value = list(value)
-        elif isinstance(value, np.generic):
-            value = value.item()
-        out[key] = value
-    return out
-
-
-def _params_from_json(params: dict) -> dict:
-    """Inverse of :func:`_json_params`: tuples come back as tuples."""
-    params = dict(params)
-    for key in params.pop("__tuples__", []):
-        params[key] = tuple(params[key])
-    return params
 
 
 def _stamp_to_json(stamp: Any) -> Any:

@@ -25,6 +25,7 @@ from tsattn.core.seq2seq import CoreConfig, Seq2Seq
 from tsattn.forecast import model as numeric
 from tsattn.forecast.panel import check_magnitude
 from tsattn.forecast.windows import scale_targets, window_scale
+from tsattn.io import SaveMixin, params_from_json, params_to_json
 from tsattn.training import resolve_device, train
 
 # The forecaster's per-window scalers that ArrayBatches implements.
@@ -195,7 +196,7 @@ class ArrayBatches:
 # the regressor
 
 
-class Seq2SeqRegressor(RegressorMixin, BaseEstimator):
+class Seq2SeqRegressor(RegressorMixin, SaveMixin, BaseEstimator):
     """An RNN encoder-decoder with attention as a scikit-learn regressor on windows.
 
     Each row of ``X`` is one input window, oldest step first; each row of ``y`` is the window
@@ -457,27 +458,11 @@ class Seq2SeqRegressor(RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------------------------------------
     # save / load
 
-    def save(self, path) -> None:
-        """Write the fitted regressor to ``path``: safetensors weights and JSON, no pickle.
-
-        Load it with :func:`tsattn.load`; the loaded regressor predicts on the CPU.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            Destination file (``.tsattn`` by convention).
-        """
-        from tsattn.io import save_estimator
-
-        check_is_fitted(self, "module_")
-        save_estimator(self, path)
 
     def _get_artifacts(self) -> tuple[dict, dict[str, torch.Tensor]]:
         """JSON-ready state and tensors for :mod:`tsattn.io`."""
-        from tsattn.forecast.forecaster import _json_params
-
         state = {
-            "params": _json_params(self.get_params()),
+            "params": params_to_json(self.get_params()),
             "core": asdict(self.module_.config),
             "n_features_in_": int(self.n_features_in_),
             "input_size_": int(self.input_size_),
@@ -495,7 +480,7 @@ class Seq2SeqRegressor(RegressorMixin, BaseEstimator):
 
     @classmethod
     def _from_artifacts(cls, state: dict, tensors: dict[str, torch.Tensor]) -> Seq2SeqRegressor:
-        est = cls(**state["params"])
+        est = cls(**params_from_json(state["params"]))
         module = Seq2Seq(CoreConfig(**state["core"]))
         prefix = "module."
         module.load_state_dict(

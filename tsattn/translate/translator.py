@@ -15,6 +15,7 @@ from tsattn.core.attention import ATTENTIONS
 from tsattn.core.encoder import CELLS
 from tsattn.core.search import beam_search, greedy_search
 from tsattn.core.seq2seq import CoreConfig, Seq2Seq
+from tsattn.io import SaveMixin, params_from_json, params_to_json
 from tsattn.training import TrainingConfig, resolve_device, train
 from tsattn.translate.vocab import (
     BOS_INDEX,
@@ -34,7 +35,7 @@ from tsattn.translate.vocab import (
 PREDICT_BATCH = 256
 
 
-class Seq2SeqTranslator(BaseEstimator):
+class Seq2SeqTranslator(SaveMixin, BaseEstimator):
     """Translate sentences with an RNN encoder-decoder and Bahdanau attention.
 
     The encoder reads the source tokens (and an ``<eos>``); the decoder writes the target one
@@ -400,27 +401,11 @@ class Seq2SeqTranslator(BaseEstimator):
     # ------------------------------------------------------------------------------------------
     # save / load
 
-    def save(self, path) -> None:
-        """Write the fitted model to ``path``: safetensors weights and JSON, no pickle.
-
-        The vocabularies travel in the JSON state. Load the file with :func:`tsattn.load`.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            Destination file (``.tsattn`` by convention).
-        """
-        from tsattn.io import save_estimator
-
-        check_is_fitted(self, "module_")
-        save_estimator(self, path)
 
     def _get_artifacts(self) -> tuple[dict, dict[str, torch.Tensor]]:
         """JSON-ready state and tensors for :mod:`tsattn.io`."""
-        from tsattn.forecast.forecaster import _json_params
-
         state = {
-            "params": _json_params(self.get_params()),
+            "params": params_to_json(self.get_params()),
             "core": self.module_.config.__dict__,
             "source_vocab_": self.source_vocab_.itos,
             "target_vocab_": self.target_vocab_.itos,
@@ -432,7 +417,7 @@ class Seq2SeqTranslator(BaseEstimator):
 
     @classmethod
     def _from_artifacts(cls, state: dict, tensors: dict[str, torch.Tensor]) -> Seq2SeqTranslator:
-        est = cls(**state["params"])
+        est = cls(**params_from_json(state["params"]))
         module = Seq2Seq(CoreConfig(**state["core"]))
         prefix = "module."
         module.load_state_dict(
