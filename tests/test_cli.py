@@ -89,6 +89,26 @@ def test_wide_csv_gives_a_wide_forecast(files):
     forecast = pd.read_csv(out, index_col=0)
     assert list(forecast.columns) == ["apple", "pear"] and len(forecast) == 2
     assert forecast.index.name == "week"
+    # with quantiles a wide input gives a long output (a column per level and bound)
+    args = ["--quantiles", "0.2", "0.8", "--plot", str(files / "wide.png")]
+    assert (
+        main(
+            [
+                "forecast",
+                str(files / "wide.csv"),
+                "--horizon",
+                "2",
+                "--out",
+                str(out),
+                *args,
+                *SMALL,
+            ]
+        )
+        == 0
+    )
+    forecast = pd.read_csv(out)
+    assert list(forecast.columns) == ["unique_id", "week", "y", "0.2", "0.8", "lower", "upper"]
+    assert (files / "wide.png").stat().st_size > 1000
 
 
 def test_named_columns(files):

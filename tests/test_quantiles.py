@@ -156,7 +156,13 @@ def test_nonnegative_clips_forecasts_and_bands():
     f = Seq2SeqForecaster(**tiny(quantiles=(0.1, 0.5, 0.9), nonnegative=True)).fit(y)
     assert (f.predict() >= 0).all()
     assert (f.predict_quantiles().to_numpy() >= 0).all()
-    assert (f.predict_interval(coverage=0.9)["lower"] >= 0).all()
+    band = f.predict_interval(coverage=0.9)
+    assert (band["lower"] >= 0).all()
+    # the band is scaled from the unclipped quantiles, as calibrated, and clipped after
+    raw = f._forecast_array(clip=False)[0]  # (H, Q)
+    _, factor = _band(f._calibration, f.quantiles_, 0.9)
+    expected = np.maximum(raw[:, 1] - factor * (raw[:, 1] - raw[:, 0]), 0.0)
+    np.testing.assert_allclose(band["lower"], expected, rtol=1e-6)
 
 
 def test_intermittent_series_scale_and_forecast():

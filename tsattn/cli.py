@@ -251,10 +251,7 @@ def _forecast(args) -> int:
 
     y, names = _load_y(args)
     X = _load_covariates(args, names)
-    static = _load_static(args)
-    if static is not None and names["layout"] == "wide":
-        static.index = static.index.astype(str)
-        y.columns = y.columns.astype(str)
+    static = _load_static(args)  # ids as text, as CSV headers and the long ids are
     model = Seq2SeqForecaster(
         horizon=args.horizon,
         input_size=args.input_size,
@@ -285,7 +282,7 @@ def _forecast(args) -> int:
 
 def _long(result, names: dict) -> pd.DataFrame:
     """A wide forecast (dates x series, or x (series, column)) as a long frame."""
-    if names["layout"] == "long":
+    if names["layout"] == "long" or "unique_id" in result.columns:
         return result
     frame = result.copy()
     if isinstance(frame.columns, pd.MultiIndex):
