@@ -54,6 +54,25 @@ class SaveMixin:
         save_estimator(self, path)
 
 
+MODULE_PREFIX = "module."
+
+
+def module_tensors(module) -> dict[str, torch.Tensor]:
+    """A fitted torch module's weights, named for a model file."""
+    return {f"{MODULE_PREFIX}{k}": v for k, v in module.state_dict().items()}
+
+
+def module_from_artifacts(state: dict, tensors: dict[str, torch.Tensor]):
+    """The :class:`~tsattn.core.Seq2Seq` of a model file, on the CPU, in evaluation mode."""
+    from tsattn.core.seq2seq import CoreConfig, Seq2Seq
+
+    module = Seq2Seq(CoreConfig(**state["core"]))
+    module.load_state_dict(
+        {k[len(MODULE_PREFIX) :]: v for k, v in tensors.items() if k.startswith(MODULE_PREFIX)}
+    )
+    return module.eval()
+
+
 def params_to_json(params: dict) -> dict:
     """Constructor parameters as JSON (a device object or RandomState becomes a string/None)."""
     out = {}

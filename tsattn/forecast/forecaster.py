@@ -32,7 +32,13 @@ from tsattn.forecast.windows import (
     forecast_windows,
     training_windows,
 )
-from tsattn.io import SaveMixin, params_from_json, params_to_json
+from tsattn.io import (
+    SaveMixin,
+    module_from_artifacts,
+    module_tensors,
+    params_from_json,
+    params_to_json,
+)
 from tsattn.training import checkpoint_fingerprint, resolve_device, train
 
 MISSING = ("error", "mask")
@@ -729,7 +735,6 @@ class Seq2SeqForecaster(SaveMixin, BaseEstimator):
     # ------------------------------------------------------------------------------------------
     # save / load
 
-
     def _get_artifacts(self) -> tuple[dict, dict[str, torch.Tensor]]:
         """JSON-ready state and tensors for :mod:`tsattn.io`."""
         state = {
@@ -745,7 +750,7 @@ class Seq2SeqForecaster(SaveMixin, BaseEstimator):
             "covariates": self._spec.to_json(),
             "quantiles_": self.quantiles_,
         }
-        tensors = {f"module.{k}": v for k, v in self.module_.state_dict().items()}
+        tensors = module_tensors(self.module_)
         tensors["context"] = torch.from_numpy(self._context)
         # What predict needs besides y's tail: X's tail, the static encodings, and the
         # conformal score tables of the intervals.
@@ -767,16 +772,8 @@ class Seq2SeqForecaster(SaveMixin, BaseEstimator):
 
     @classmethod
     def _from_artifacts(cls, state: dict, tensors: dict[str, torch.Tensor]) -> Seq2SeqForecaster:
-        from tsattn.core.seq2seq import CoreConfig, Seq2Seq
-
         est = cls(**params_from_json(state["params"]))
-        module = Seq2Seq(CoreConfig(**state["core"]))
-        prefix = "module."
-        module.load_state_dict(
-            {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-        )
-        module.eval()
-        est.module_ = module
+        est.module_ = module_from_artifacts(state, tensors)
         est.device_ = torch.device("cpu")
         est.input_size_ = state["input_size_"]
         est.scaler_ = state["scaler_"]

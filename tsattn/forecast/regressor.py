@@ -25,7 +25,13 @@ from tsattn.core.seq2seq import CoreConfig, Seq2Seq
 from tsattn.forecast import model as numeric
 from tsattn.forecast.panel import check_magnitude
 from tsattn.forecast.windows import scale_targets, window_scale
-from tsattn.io import SaveMixin, params_from_json, params_to_json
+from tsattn.io import (
+    SaveMixin,
+    module_from_artifacts,
+    module_tensors,
+    params_from_json,
+    params_to_json,
+)
 from tsattn.training import resolve_device, train
 
 # The forecaster's per-window scalers that ArrayBatches implements.
@@ -458,7 +464,6 @@ class Seq2SeqRegressor(RegressorMixin, SaveMixin, BaseEstimator):
     # ------------------------------------------------------------------------------------------
     # save / load
 
-
     def _get_artifacts(self) -> tuple[dict, dict[str, torch.Tensor]]:
         """JSON-ready state and tensors for :mod:`tsattn.io`."""
         state = {
@@ -473,7 +478,7 @@ class Seq2SeqRegressor(RegressorMixin, SaveMixin, BaseEstimator):
         }
         if hasattr(self, "feature_names_in_"):
             state["feature_names_in_"] = [str(name) for name in self.feature_names_in_]
-        tensors = {f"module.{k}": v for k, v in self.module_.state_dict().items()}
+        tensors = module_tensors(self.module_)
         tensors["covariate_loc"] = torch.from_numpy(self.covariate_loc_)
         tensors["covariate_scale"] = torch.from_numpy(self.covariate_scale_)
         return state, tensors
@@ -481,13 +486,7 @@ class Seq2SeqRegressor(RegressorMixin, SaveMixin, BaseEstimator):
     @classmethod
     def _from_artifacts(cls, state: dict, tensors: dict[str, torch.Tensor]) -> Seq2SeqRegressor:
         est = cls(**params_from_json(state["params"]))
-        module = Seq2Seq(CoreConfig(**state["core"]))
-        prefix = "module."
-        module.load_state_dict(
-            {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-        )
-        module.eval()
-        est.module_ = module
+        est.module_ = module_from_artifacts(state, tensors)
         est.device_ = torch.device("cpu")
         est.history_ = pd.DataFrame(state["history_"])
         est.n_features_in_ = state["n_features_in_"]

@@ -15,7 +15,13 @@ from tsattn.core.attention import ATTENTIONS
 from tsattn.core.encoder import CELLS
 from tsattn.core.search import beam_search, greedy_search
 from tsattn.core.seq2seq import CoreConfig, Seq2Seq
-from tsattn.io import SaveMixin, params_from_json, params_to_json
+from tsattn.io import (
+    SaveMixin,
+    module_from_artifacts,
+    module_tensors,
+    params_from_json,
+    params_to_json,
+)
 from tsattn.training import TrainingConfig, resolve_device, train
 from tsattn.translate.vocab import (
     BOS_INDEX,
@@ -401,7 +407,6 @@ class Seq2SeqTranslator(SaveMixin, BaseEstimator):
     # ------------------------------------------------------------------------------------------
     # save / load
 
-
     def _get_artifacts(self) -> tuple[dict, dict[str, torch.Tensor]]:
         """JSON-ready state and tensors for :mod:`tsattn.io`."""
         state = {
@@ -412,18 +417,13 @@ class Seq2SeqTranslator(SaveMixin, BaseEstimator):
             "max_length_": self.max_length_,
             "history_": self.history_.to_dict(orient="list"),
         }
-        tensors = {f"module.{k}": v for k, v in self.module_.state_dict().items()}
+        tensors = module_tensors(self.module_)
         return state, tensors
 
     @classmethod
     def _from_artifacts(cls, state: dict, tensors: dict[str, torch.Tensor]) -> Seq2SeqTranslator:
         est = cls(**params_from_json(state["params"]))
-        module = Seq2Seq(CoreConfig(**state["core"]))
-        prefix = "module."
-        module.load_state_dict(
-            {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-        )
-        est.module_ = module.eval()
+        est.module_ = module_from_artifacts(state, tensors)
         est.device_ = torch.device("cpu")
         est.source_vocab_ = Vocabulary(state["source_vocab_"])
         est.target_vocab_ = Vocabulary(state["target_vocab_"])
