@@ -56,6 +56,9 @@ DATASETS = {"m3": ("yearly", "quarterly", "monthly", "other")}
 # model name -> (library that must be importable, what it is)
 MODELS = {
     "tsattn": ("tsattn", "Seq2SeqForecaster (LSTM encoder-decoder, Bahdanau attention)"),
+    "tsattn_luong": ("tsattn", "Seq2SeqForecaster with attention='luong' (ablation)"),
+    "tsattn_none": ("tsattn", "Seq2SeqForecaster with attention='none' (ablation)"),
+    "tsattn_ensemble": ("tsattn", "Seq2SeqEnsemble: median of 5, input sizes 2h, 3h, 2h, 3h, 2h"),
     "seasonal_naive": ("tsattn", "tsattn SeasonalNaive"),
     "ets": ("statsmodels", "tsattn ETSForecaster (statsmodels ETSModel, damped trend)"),
     "theta": ("statsmodels", "tsattn ThetaForecaster (statsmodels ThetaModel)"),
@@ -108,20 +111,28 @@ def future_frame(train: pd.DataFrame, horizon: int) -> pd.DataFrame:
 # which returns a long frame (unique_id, ds, yhat). Only fit_predict is timed.
 
 
-def prepare_tsattn(args, horizon, season, train):
-    from tsattn import Seq2SeqForecaster
+def _tsattn(attention="bahdanau", ensemble=False):
+    def prepare(args, horizon, season, train):
+        from tsattn import Seq2SeqEnsemble, Seq2SeqForecaster
 
-    params = {"max_epochs": args.epochs} if args.epochs is not None else {}
-    # M3's ds are integer steps, so the season cannot come from a frequency: pass the data's own.
-    model = Seq2SeqForecaster(
-        horizon=horizon,
-        input_size=args.input_size,
-        season_length=season,
-        random_state=0,
-        verbose=False,
-        **params,
-    )
-    return lambda df: model.fit(df).predict().rename(columns={"y": "yhat"})
+        params = {"max_epochs": args.epochs} if args.epochs is not None else {}
+        if attention != "bahdanau":
+            params["attention"] = attention
+        # M3's ds are integer steps, so the season cannot come from a frequency: pass the
+        # data's own. Everything else is the library's default.
+        model = Seq2SeqForecaster(
+            horizon=horizon,
+            input_size=args.input_size,
+            season_length=season,
+            random_state=args.seed,
+            verbose=False,
+            **params,
+        )
+        if ensemble:
+            model = Seq2SeqEnsemble(model, n_models=5, input_sizes=(2 * horizon, 3 * horizon))
+        return lambda df: model.fit(df).predict().rename(columns={"y": "yhat"})
+
+    return prepare
 
 
 def _local(cls_name):
@@ -228,7 +239,10 @@ def _neuralforecast(class_name):
 
 
 PREPARE = {
-    "tsattn": prepare_tsattn,
+    "tsattn": _tsattn(),
+    "tsattn_luong": _tsattn("luong"),
+    "tsattn_none": _tsattn("none"),
+    "tsattn_ensemble": _tsattn(ensemble=True),
     "seasonal_naive": _local("SeasonalNaive"),
     "ets": _local("ETSForecaster"),
     "theta": _local("ThetaForecaster"),
@@ -306,6 +320,7 @@ def run_model(name: str, args, tmp: Path, train, test, horizon, season) -> dict:
         command += ["--epochs", str(args.epochs)]
     if args.input_size is not None:
         command += ["--input-size", str(args.input_size)]
+    command += ["--seed", str(args.seed)]
     env = dict(os.environ)
     if args.threads is not None:
         env.update({variable: str(args.threads) for variable in THREAD_VARIABLES})
@@ -333,43 +348,36 @@ def run_model(name: str, args, tmp: Path, train, test, horizon, season) -> dict:
 
 
 def format_table(rows: list[dict]) -> str:
-    header = f"{'model':<16}{'sMAPE':>8}{'MASE':>8}{'seconds':>10}{'peak_mb':>10}{'fit_mb':>9}"
+    """One line per run; models run with several seeds also get a mean +- sd line."""
+    header = (
+        f"{'model':<22}{'seed':>5}{'sMAPE':>8}{'MASE':>8}{'seconds':>10}{'peak_mb':>10}"
+        f"{'fit_mb':>9}"
+    )
     lines = [header + "  version / note", "-" * (len(header) + 16)]
     for row in rows:
+        seed = row.get("seed", "")
         if row.get("note"):
-            lines.append(f"{row['model']:<16}{'':>45}  {row['note']}")
+            lines.append(f"{row['model']:<22}{seed:>5}{'':>45}  {row['note']}")
             continue
         lines.append(
-            f"{row['model']:<16}{row['smape']:>8.3f}{row['mase']:>8.3f}{row['seconds']:>10.2f}"
-            f"{row['peak_mb']:>10.0f}{row['fit_mb']:>9.0f}  {row['version']}"
+            f"{row['model']:<22}{seed:>5}{row['smape']:>8.3f}{row['mase']:>8.3f}"
+            f"{row['seconds']:>10.2f}{row['peak_mb']:>10.0f}{row['fit_mb']:>9.0f}  "
+            f"{row['version']}"
         )
+    runs = pd.DataFrame([row for row in rows if not row.get("note")])
+    if len(runs) and runs.groupby("model").size().max() > 1:
+        lines += ["", f"{'model':<22}{'seeds':>6}{'sMAPE mean':>12}{'sd':>7}{'MASE mean':>11}"]
+        for model, group in runs.groupby("model", sort=False):
+            if len(group) > 1:
+                lines.append(
+                    f"{model:<22}{len(group):>6}{group.smape.mean():>12.3f}"
+                    f"{group.smape.std():>7.3f}{group.mase.mean():>11.3f}"
+                )
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", choices=list(DATASETS), default="m3")
-    parser.add_argument("--subset", default="monthly")
-    parser.add_argument("--limit", type=int, help="first N series only (a quick check)")
-    parser.add_argument("--epochs", type=int, help="training length of the neural models")
-    parser.add_argument("--input-size", type=int, help="history length; default max(2h, 8)")
-    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
-    parser.add_argument("--threads", type=int, help="set OMP/MKL/... thread counts of workers")
-    parser.add_argument("--timeout", type=float, help="seconds allowed per model")
-    parser.add_argument("--output", type=Path, help="also write the table as CSV")
-    parser.add_argument("--worker", choices=list(MODELS), help=argparse.SUPPRESS)
-    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--train", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--horizon", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--season", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.subset not in DATASETS[args.dataset]:
-        parser.error(f"--subset must be one of {list(DATASETS[args.dataset])} for {args.dataset}")
-    if args.limit is not None and args.limit < 1:
-        parser.error("--limit must be a positive integer")
-    if args.worker:
-        return worker(args)
-
+def run_subset(args) -> list[dict]:
+    """Every requested model (tsattn's with every seed) on one subset; prints its table."""
     train, test, horizon, season = load_split(args)
     n_series = train["unique_id"].nunique()
     input_size = args.input_size or max(2 * horizon, 8)
@@ -387,12 +395,52 @@ def main(argv=None) -> int:
             if importlib.util.find_spec(library) is None:
                 print(f"skipped {name} ({what}): {library} is not installed", flush=True)
                 continue
-            row = run_model(name, args, Path(tmp), train, test, horizon, season)
-            state = row["note"] or f"{row['seconds']:.1f} s"
-            print(f"ran {name} ({what}): {state}", flush=True)
-            rows.append(row)
+            for seed in args.seeds if name.startswith("tsattn") else args.seeds[:1]:
+                args.seed = seed
+                row = run_model(name, args, Path(tmp), train, test, horizon, season)
+                row.update(subset=args.subset, seed=seed)
+                state = row["note"] or f"{row['seconds']:.1f} s, sMAPE {row['smape']:.3f}"
+                print(f"ran {name} seed {seed} ({what}): {state}", flush=True)
+                rows.append(row)
     print()
     print(format_table(rows))
+    print()
+    return rows
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", choices=list(DATASETS), default="m3")
+    parser.add_argument("--subset", default="monthly", help="a subset, or 'all' of them")
+    parser.add_argument("--limit", type=int, help="first N series only (a quick check)")
+    parser.add_argument("--epochs", type=int, help="training length of the neural models")
+    parser.add_argument("--input-size", type=int, help="history length; default max(2h, 8)")
+    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", default=[0], help="random_state of tsattn's runs"
+    )
+    parser.add_argument("--threads", type=int, help="set OMP/MKL/... thread counts of workers")
+    parser.add_argument("--timeout", type=float, help="seconds allowed per model")
+    parser.add_argument("--output", type=Path, help="also write the table as CSV")
+    parser.add_argument("--worker", choices=list(MODELS), help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--train", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--horizon", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--season", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.subset not in (*DATASETS[args.dataset], "all"):
+        parser.error(f"--subset must be one of {list(DATASETS[args.dataset])} for {args.dataset}")
+    if args.limit is not None and args.limit < 1:
+        parser.error("--limit must be a positive integer")
+    if args.worker:
+        return worker(args)
+
+    subsets = DATASETS[args.dataset] if args.subset == "all" else (args.subset,)
+    rows = []
+    for subset in subsets:
+        args.subset = subset
+        rows += run_subset(args)
     if args.output is not None:
         pd.DataFrame(rows).to_csv(args.output, index=False)
     return 0

@@ -94,9 +94,10 @@ def test_decoder_reads_the_horizon_covariates_encoder_the_history():
     blocks = future["covariates"]
     np.testing.assert_array_equal(blocks[6:9], np.arange(6).reshape(3, 2))
     np.testing.assert_array_equal(blocks[:6], f._covariate_context[:6])
-    # sizes of the core: target + 2 covariates into the encoder, target + 2 into the decoder
+    # sizes of the core: target + 2 covariates into the encoder; target, the Theta baseline
+    # and 2 covariates into the decoder
     assert f.module_.config.source_features == 3
-    assert f.module_.config.target_features == 3
+    assert f.module_.config.target_features == 4
 
 
 def test_known_covariates_change_the_forecast_past_ones_do_not():
@@ -105,7 +106,7 @@ def test_known_covariates_change_the_forecast_past_ones_do_not():
     X["traffic"] = np.arange(len(X), dtype=float)
     f = Seq2SeqForecaster(**tiny(past_covariates=("traffic",))).fit(y, X=X)
     assert f.module_.config.source_features == 4  # y, promo, price, traffic
-    assert f.module_.config.target_features == 3  # y, promo, price
+    assert f.module_.config.target_features == 4  # y, Theta baseline, promo, price
     base = f.predict(X=X)
     # predict does not need the past-only column, and its future values are never read
     no_traffic = f.predict(X=X.drop(columns="traffic"))
@@ -220,7 +221,7 @@ def test_calendar_features_true_picks_by_frequency(freq, expected):
 def test_calendar_features_reach_the_decoder_without_x():
     y = pd.Series(np.arange(40.0) % 4, index=INDEX)
     f = Seq2SeqForecaster(**tiny(calendar_features=["week", "month"])).fit(y)
-    assert f.module_.config.target_features == 1 + 4
+    assert f.module_.config.target_features == 2 + 4  # y, Theta baseline, 4 calendar
     assert f.predict().shape == (3,)
 
 
@@ -242,7 +243,8 @@ def test_static_features_condition_the_forecast():
     y = _long()
     static = pd.DataFrame({"size": [1.0, 3.0]}, index=["s0", "s1"])
     f = Seq2SeqForecaster(**tiny()).fit(y, static=static)
-    assert f.module_.config.source_features == 2 and f.module_.config.target_features == 2
+    # y and static into the encoder; y, the Theta baseline and static into the decoder
+    assert f.module_.config.source_features == 2 and f.module_.config.target_features == 3
     batch_static = torch.as_tensor(f._static)
     assert batch_static.shape == (2, 1)
 

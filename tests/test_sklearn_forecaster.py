@@ -27,7 +27,8 @@ def test_get_params_lists_every_constructor_argument():
     assert set(params) == {
         "horizon", "input_size", "hidden_size", "num_layers", "cell", "bidirectional", "dropout",
         "attention", "quantiles", "past_covariates", "missing", "calendar_features", "nonnegative",
-        "scaler", "season_length", "loss", "max_epochs", "windows_per_epoch",
+        "scaler", "season_length", "baseline", "teacher_forcing", "loss", "max_epochs",
+        "windows_per_epoch",
         "batch_size", "learning_rate", "early_stopping_patience", "validation_size", "device",
         "random_state", "verbose",
     }  # fmt: skip

@@ -1,5 +1,6 @@
 """tsattn: forecasting with an RNN encoder-decoder and Bahdanau attention, the scikit-learn way."""
 
+from tsattn.forecast.ensemble import Seq2SeqEnsemble
 from tsattn.forecast.forecaster import Seq2SeqForecaster
 from tsattn.forecast.regressor import Seq2SeqRegressor, make_windows
 from tsattn.io import load
@@ -8,6 +9,7 @@ from tsattn.translate.translator import Seq2SeqTranslator
 __version__ = "0.1.0"
 
 __all__ = [
+    "Seq2SeqEnsemble",
     "Seq2SeqForecaster",
     "Seq2SeqRegressor",
     "Seq2SeqTranslator",

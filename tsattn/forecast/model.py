@@ -82,7 +82,7 @@ def _batches_per_epoch(est) -> int | None:
     return max(1, -(-check_int("windows_per_epoch", windows) // est.batch_size))
 
 
-def make_loss(kind: str, quantiles: Sequence[float] | None = None):
+def make_loss(kind: str, quantiles: Sequence[float] | None = None, free_running: bool = False):
     """Loss on scaled targets, ignoring NaN targets (steps past a series' end, missing values).
 
     Parameters
@@ -102,7 +102,9 @@ def make_loss(kind: str, quantiles: Sequence[float] | None = None):
     median = None if quantiles is None else list(quantiles).index(0.5)
 
     def loss(module: Seq2Seq, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        outputs, _ = module(batch["source"], batch["target_in"], batch.get("mask"))  # (B, H, O)
+        outputs, _ = decode(
+            module, batch, batch["target_in"], median or 0, free_running=free_running
+        )  # (B, H, O)
         target = batch["target"]  # (B, H)
         observed = ~torch.isnan(target)
         if not observed.any():  # a batch of missing targets only teaches nothing
@@ -121,6 +123,83 @@ def make_loss(kind: str, quantiles: Sequence[float] | None = None):
         return torch.nn.functional.huber_loss(error, torch.zeros_like(error))
 
     return loss
+
+
+def decode(
+    module: Seq2Seq,
+    batch: dict[str, torch.Tensor],
+    target_in: torch.Tensor,
+    median: int = 0,
+    free_running: bool = False,
+    return_weights: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Scaled outputs of every decoder step, the baseline (if any) added.
+
+    Parameters
+    ----------
+    module : Seq2Seq
+        The model.
+    batch : dict
+        From a batch source; ``future`` and ``base`` are read when present.
+    target_in : torch.Tensor
+        (B, H, F_dec) decoder inputs; with ``free_running`` only step 0 is read.
+    median : int
+        The output column that is the point forecast (fed back, and shifted by the baseline).
+    free_running : bool
+        Feed every step the model's own previous point forecast, as at prediction time,
+        instead of the true previous value (teacher forcing).
+    return_weights : bool
+        Also return the attention weights.
+
+    Returns
+    -------
+    outputs : torch.Tensor
+        (B, H, O).
+    weights : torch.Tensor or None
+        (B, H, S) when asked for and attention is on.
+    """
+    base, future = batch.get("base"), batch.get("future")
+    feedback = None
+    if free_running:
+
+        def feedback(previous: torch.Tensor, t: int) -> torch.Tensor:
+            value = previous[:, median : median + 1]  # (B, 1) the point forecast of step t - 1
+            if base is not None:  # the network's output is a correction of the baseline
+                value = value + base[:, t - 1 : t]
+            return value if future is None else torch.cat([value, future[:, t]], dim=-1)
+
+    outputs, weights = module(
+        batch["source"], target_in, batch.get("mask"), feedback, return_weights
+    )
+    return add_base(outputs, batch, median), weights
+
+
+def add_base(outputs: torch.Tensor, batch: dict[str, torch.Tensor], column: int) -> torch.Tensor:
+    """Add the batch's scaled baseline forecast, if any, to the point (median) output.
+
+    With a baseline the network's outputs are corrections to it; the quantile increments
+    around the median stay as they are.
+
+    Parameters
+    ----------
+    outputs : torch.Tensor
+        (B, T, O) raw outputs.
+    batch : dict
+        A batch; ``base`` (B, H) with ``H >= T`` when there is a baseline.
+    column : int
+        The output that is the point forecast.
+
+    Returns
+    -------
+    torch.Tensor
+        (B, T, O).
+    """
+    base = batch.get("base")
+    if base is None:
+        return outputs
+    shift = torch.zeros_like(outputs)  # (B, T, O)
+    shift[..., column] = base[:, : outputs.shape[1]]
+    return outputs + shift
 
 
 def monotone_quantiles(raw: torch.Tensor, median: int) -> torch.Tensor:
@@ -196,14 +275,7 @@ def roll_out(
     if future is not None:
         target_in = torch.cat([target_in, future[:, :horizon]], dim=-1)  # (B, H, 1 + F)
     median = 0 if quantiles is None else list(quantiles).index(0.5)
-
-    def feedback(previous: torch.Tensor, t: int) -> torch.Tensor:
-        value = previous[:, median : median + 1]  # (B, 1) the point forecast of step t - 1
-        return value if future is None else torch.cat([value, future[:, t]], dim=-1)
-
-    outputs, weights = module(
-        batch["source"], target_in, batch.get("mask"), feedback, return_weights
-    )
+    outputs, weights = decode(module, batch, target_in, median, True, return_weights)
     if quantiles is None:
         return unscale(outputs[..., 0], batch), weights  # (B, H)
     return unscale(monotone_quantiles(outputs, median), batch), weights  # (B, H, Q)

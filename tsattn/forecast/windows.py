@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from tsattn.forecast.theta import theta_forecast
+
 SCALERS = ("standard", "log", "none")
 # Scaled targets are bounded to this many window deviations. A jump from a flat history at 1e-30
 # to 1e6 would scale to 1e38 and overflow float32 in the loss and its gradients; a target that
@@ -123,6 +125,10 @@ class WindowBatches:
         (n_series, S) float32 static features, added to every encoder and decoder step.
     observed_feature : bool
         Add a 0/1 "observed" feature to the encoder input (``missing="mask"``).
+    baseline : numpy.ndarray or None
+        (rows, 4) :func:`~tsattn.forecast.theta.theta_states` aligned with ``values``: each
+        window then carries the Theta method's forecast from its origin, scaled as the
+        targets, as ``base`` and as a decoder input; the model forecasts the correction to it.
     """
 
     def __init__(
@@ -140,6 +146,7 @@ class WindowBatches:
         n_future: int = 0,
         static: np.ndarray | None = None,
         observed_feature: bool = False,
+        baseline: np.ndarray | None = None,
     ):
         self.values = torch.as_tensor(values, dtype=torch.float32, device=device)
         self.starts = torch.as_tensor(offsets[:-1], device=device)
@@ -165,6 +172,11 @@ class WindowBatches:
             else torch.as_tensor(static, dtype=torch.float32, device=device)
         )
         self.observed_feature = observed_feature
+        self.baseline = (
+            None
+            if baseline is None
+            else torch.as_tensor(baseline, dtype=torch.float32, device=device)
+        )
 
     def __len__(self) -> int:
         return len(self.windows)
@@ -181,7 +193,8 @@ class WindowBatches:
             (the previous true value at each step, then the known covariates and static
             features), ``target`` (B, H) scaled targets (NaN beyond a series' end or where
             missing), ``loc`` and ``scale`` (B, 1); ``future`` (B, H, F_dec - 1) the decoder's
-            inputs besides the target when there are any.
+            inputs besides the target when there are any; ``base`` (B, H) the scaled Theta
+            forecast with a ``baseline``.
         """
         index = (
             torch.as_tensor(index, device=self.device) if not isinstance(index, slice) else index
@@ -198,14 +211,24 @@ class WindowBatches:
         mask = inside[:, : self.input_size]  # (B, I) attention skips the padding only
         seen = observed[:, : self.input_size]  # (B, I)
         extra = {}
+        base = None
+        if self.baseline is not None:
+            # The state after the last value before the origin: forecasts from the origin.
+            states = self.baseline[(start + origin - 1).clamp(min=0)]  # (B, 4)
+            base = theta_forecast(states, self.horizon)  # (B, H)
         if self.scaler == "log":
             # log(1 + x / level): errors become relative to the window's level (what sMAPE and
             # MAPE measure), and zeros of intermittent sales stay finite.
             level = window_level(history, seen)  # (B, 1)
             history = torch.log1p(history.clamp(min=0) / level)
             future = torch.log1p(future.clamp(min=0) / level)
+            if base is not None:
+                base = torch.log1p(base.clamp(min=0) / level)
             extra["level"] = level
         loc, scale = window_scale(history, seen, self.scaler)  # (B, 1) each
+        if base is not None:
+            base = scale_targets(base, loc, scale)  # (B, H)
+            extra["base"] = base
         source = torch.where(seen, (history - loc) / scale, torch.zeros((), device=self.device))
         target = scale_targets(future, loc, scale)  # (B, H)
         target = torch.where(observed[:, self.input_size :], target, torch.nan)
@@ -213,6 +236,8 @@ class WindowBatches:
         target_in = torch.cat([source[:, -1:], target[:, :-1].nan_to_num(0.0)], dim=1)  # (B, H)
         source, target_in = source[..., None], target_in[..., None]  # (B, I, 1), (B, H, 1)
         encoder_extra, decoder_extra = self._features(series, origin, seen)
+        if base is not None:
+            decoder_extra.insert(0, base[..., None])  # (B, H, 1)
         if encoder_extra:
             source = torch.cat([source, *encoder_extra], dim=-1)  # (B, I, F)
         if decoder_extra:
