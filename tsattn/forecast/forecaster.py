@@ -124,7 +124,7 @@ class Seq2SeqForecaster(SaveMixin, BaseEstimator):
         Windows per optimiser step.
     learning_rate : float, default=1e-3
         Adam's learning rate.
-    early_stopping_patience : int or None, default=20
+    early_stopping_patience : int or None, default=5
         Epochs without a better validation loss before training stops (never before epoch
         ``2 * early_stopping_patience``); None trains all epochs.
     windows_per_epoch : int, "auto" or None, default="auto"
@@ -194,7 +194,7 @@ class Seq2SeqForecaster(SaveMixin, BaseEstimator):
         max_epochs: int = 100,
         batch_size: int = 256,
         learning_rate: float = 1e-3,
-        early_stopping_patience: int | None = 20,
+        early_stopping_patience: int | None = 5,
         windows_per_epoch: int | str | None = "auto",
         validation_size: float = 0.1,
         device="auto",
