@@ -285,3 +285,21 @@ def test_resolve_device_rejects_unknown_strings(device):
 def test_resolve_device_rejects_other_types():
     with pytest.raises(TypeError, match="device must be a string"):
         resolve_device(0)
+
+
+def test_capped_epochs_validate_on_a_fixed_evenly_spread_subset():
+    module, valid = linear(), Regression(n=100, seed=1)
+    settings = config(max_epochs=2, batch_size=4, max_batches_per_epoch=1)
+    history = train(module, mse, Regression(), valid, settings, rng())
+    # 4 validation batches per training batch: 16 of the 100 samples, spread from 0 to 99,
+    # the same in both epochs.
+    kept = [0, 7, 13, 20, 26, 33, 40, 46, 53, 59, 66, 73, 79, 86, 92, 99]
+    assert [np.concatenate(valid.requests[k : k + 4]).tolist() for k in (0, 4)] == [kept] * 2
+    subset = Regression(n=100, seed=1)
+    subset.x, subset.y = subset.x[kept], subset.y[kept]
+    best = min(row["valid_loss"] for row in history)  # the module keeps the best epoch's weights
+    assert best == pytest.approx(evaluate(module, mse, subset, 4))
+    # Uncapped epochs validate on everything.
+    valid = Regression(n=100, seed=1)
+    train(linear(), mse, Regression(), valid, config(max_epochs=1, batch_size=4), rng())
+    assert sorted(np.concatenate(valid.requests).tolist()) == list(range(100))

@@ -1,8 +1,9 @@
-"""The ``tsattn`` command: forecast the series of a CSV file.
+"""The ``tsattn`` command: forecast the series of a CSV file, or fit and save a model.
 
     tsattn forecast sales.csv --horizon 12 --out forecast.csv [--plot forecast.png]
         [--quantiles 0.1 0.5 0.9] [--covariates x.csv] [--static static.csv]
         [--id-col ID] [--date-col DATE] [--target-col Y]
+    tsattn fit sales.csv --horizon 12 --save model.tsattn [same data options]
 
 The CSV is long (a series id column, a date column, a value column) or wide (a date column and
 one column per series); columns are detected by their usual names (``unique_id``/``id``/
@@ -11,12 +12,17 @@ The forecast is written in the input's layout, with the input's column names; wi
 ``--quantiles`` the output is long and holds one column per level plus the calibrated
 ``lower``/``upper`` bounds of ``--coverage``.
 
+Both commands train data-parallel when started by ``torchrun`` (``torchrun
+--nproc_per_node=4 -m tsattn fit ...``): every process reads the files and trains on its share
+of each batch (see :mod:`tsattn.distributed`); rank 0 alone writes the output files and prints.
+
 Exit codes: 0 success, 2 bad input (message on stderr, no traceback), 1 anything else.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -44,25 +50,40 @@ def main(argv: list[str] | None = None) -> int:
     int
         0 on success, 2 for bad input or options.
     """
+    from tsattn import distributed
+
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return _forecast(args)
+        return _forecast(args) if args.command == "forecast" else _fit(args)
     except (InputError, FileNotFoundError, IsADirectoryError, PermissionError) as error:
         return _fail(error)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         return _fail(f"cannot read the file as CSV: {error}")
     except (ValueError, TypeError) as error:  # the forecaster's checks of the data
         return _fail(error)
+    finally:
+        distributed.shutdown()  # the process group, if training under torchrun made one
 
 
 def _fail(error) -> int:
     message = error.strerror + f": {error.filename}" if isinstance(error, OSError) else error
-    print(f"tsattn: error: {message}", file=sys.stderr)
+    rank = _rank()
+    who = "tsattn" if rank == 0 else f"tsattn[rank {rank}]"
+    print(f"{who}: error: {message}", file=sys.stderr)
     return 2
+
+
+def _rank() -> int:
+    """The process' rank under torchrun (0 otherwise), before or after training."""
+    from tsattn import distributed
+
+    if distributed.launched():
+        return int(os.environ["RANK"])
+    return distributed.current_world().rank
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,30 +101,54 @@ def _parser() -> argparse.ArgumentParser:
     forecast.add_argument("--out", required=True, help="CSV file to write the forecast to")
     forecast.add_argument("--plot", help="PNG file: history and forecast of up to 4 series")
     forecast.add_argument(
-        "--quantiles", type=float, nargs="+", help="quantile levels, e.g. 0.1 0.5 0.9"
-    )
-    forecast.add_argument(
         "--coverage", type=float, default=0.8, help="interval coverage with --quantiles"
     )
-    forecast.add_argument(
+    _data_and_model_options(forecast)
+    fit = commands.add_parser(
+        "fit",
+        help="fit a model on the series of a CSV file and save it",
+        description="Fit a forecaster on a long or wide CSV file (read as by `tsattn forecast`) "
+        "and save it for tsattn.load(); under torchrun the processes train it together.",
+    )
+    fit.add_argument("csv", help="long or wide CSV file of the series")
+    fit.add_argument("--horizon", type=int, required=True, help="steps to forecast")
+    fit.add_argument("--save", required=True, help="file to save the fitted model to (.tsattn)")
+    _data_and_model_options(fit)
+    return parser
+
+
+def _data_and_model_options(parser: argparse.ArgumentParser) -> None:
+    """The options `forecast` and `fit` share: reading the data, the model, the training."""
+    parser.add_argument(
+        "--quantiles", type=float, nargs="+", help="quantile levels, e.g. 0.1 0.5 0.9"
+    )
+    parser.add_argument(
         "--covariates",
         help="CSV of covariates known in advance over the history and the horizon: long (id, "
         "date, columns) for a long input, (date, columns) shared by all series for a wide one",
     )
-    forecast.add_argument("--static", help="CSV of per-series features: an id column, then columns")
-    forecast.add_argument("--id-col", help="series id column of a long CSV")
-    forecast.add_argument("--date-col", help="date column")
-    forecast.add_argument("--target-col", help="value column of a long CSV")
-    forecast.add_argument("--input-size", type=int, help="steps of history the encoder reads")
-    forecast.add_argument("--epochs", type=int, default=100, help="most training epochs")
-    forecast.add_argument("--hidden-size", type=int, default=64)
-    forecast.add_argument("--seed", type=int, default=0)
-    forecast.add_argument("--missing", choices=("error", "mask"), default="error")
-    forecast.add_argument(
+    parser.add_argument("--static", help="CSV of per-series features: an id column, then columns")
+    parser.add_argument("--id-col", help="series id column of a long CSV")
+    parser.add_argument("--date-col", help="date column")
+    parser.add_argument("--target-col", help="value column of a long CSV")
+    parser.add_argument("--input-size", type=int, help="steps of history the encoder reads")
+    parser.add_argument("--epochs", type=int, default=100, help="most training epochs")
+    parser.add_argument("--hidden-size", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--missing", choices=("error", "mask"), default="error")
+    parser.add_argument(
         "--nonnegative", action="store_true", help="clip forecasts at 0 (sales, counts)"
     )
-    forecast.add_argument("--quiet", action="store_true", help="no progress bar")
-    return parser
+    parser.add_argument(
+        "--batch-size", type=int, default=256, help="windows per optimiser step (all processes)"
+    )
+    parser.add_argument(
+        "--windows-per-epoch",
+        type=int,
+        help="training windows drawn per epoch (default: all, within 20 to 50 batches)",
+    )
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -246,7 +291,8 @@ def _load_static(args):
 # forecasting
 
 
-def _forecast(args) -> int:
+def _fitted(args):
+    """Read the files and fit the forecaster the options describe: (model, y, X, names)."""
     from tsattn import Seq2SeqForecaster
 
     y, names = _load_y(args)
@@ -257,13 +303,39 @@ def _forecast(args) -> int:
         input_size=args.input_size,
         hidden_size=args.hidden_size,
         max_epochs=args.epochs,
+        batch_size=args.batch_size,
+        windows_per_epoch="auto" if args.windows_per_epoch is None else args.windows_per_epoch,
         quantiles=tuple(args.quantiles) if args.quantiles else None,
         missing=args.missing,
         nonnegative=args.nonnegative,
+        device=args.device,
         random_state=args.seed,
         verbose=not args.quiet,
     )
     model.fit(y, X=X, static=static)
+    return model, y, X, names
+
+
+def _fit(args) -> int:
+    from tsattn.distributed import is_main_process
+
+    model, *_ = _fitted(args)
+    if is_main_process():  # every rank holds the same model; one writes it
+        model.save(args.save)
+        print(
+            f"saved the model ({model.n_series_} series, {len(model.history_)} epochs) to "
+            f"{args.save}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _forecast(args) -> int:
+    from tsattn.distributed import is_main_process
+
+    model, y, X, names = _fitted(args)
+    if not is_main_process():  # every rank holds the same model; one writes the files
+        return 0
     point = model.predict(X=X)
     if args.quantiles:
         frame = _long(model.predict_quantiles(X=X), names)

@@ -2,7 +2,16 @@
 
 The estimators give a :class:`BatchSource` for training (and one for validation) and a loss
 function; everything else (the optimiser, the epoch loop, the progress bar, restoring the best
-weights, surviving an interrupt) lives here once.
+weights, surviving an interrupt, data-parallel training over several processes) lives here once.
+
+Distributed training (see :mod:`tsattn.distributed`): when the loop runs in several processes
+(``torchrun``, or a process group the user initialised), the module is wrapped in
+DistributedDataParallel for the training steps only. Every rank draws the same epoch order
+from the same generator (rank 0's, shared at the start) and takes its strided part of every
+batch, so ``batch_size`` is the *global* batch: the model takes the same optimiser steps on the
+same batches as a single process would (up to float rounding), whatever the number of
+processes. Epoch losses are summed over the ranks, so early stopping and the best epoch are
+decided alike everywhere; rank 0 alone shows progress and writes checkpoints.
 """
 
 from __future__ import annotations
@@ -23,7 +32,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from tsattn import distributed
+from tsattn.distributed import World
+
 DEVICES = ("auto", "cpu", "cuda")
+ALONE = World()  # a process training by itself
+# Validation windows per training window of a capped epoch (see TrainingConfig).
+VALID_BATCHES_PER_BATCH = 4
 
 
 class BatchSource(Protocol):
@@ -55,6 +70,9 @@ class TrainingConfig:
     min_batches_per_epoch: int = 20
     # And at most this many (a fresh random subset of the samples each epoch), so that on a
     # large panel validation, early stopping and checkpoints still come every few seconds.
+    # Validation is then capped too, at VALID_BATCHES_PER_BATCH times as many batches (the
+    # same evenly spread samples every epoch): 30,000 series hold ~400,000 validation windows,
+    # whose evaluation would otherwise take 10x longer than the epoch's training steps.
     max_batches_per_epoch: int | None = None
     verbose: bool = True
 
@@ -77,7 +95,8 @@ def resolve_device(device: str | torch.device) -> torch.device:
         For an unknown value, or CUDA asked for where there is none.
     """
     if isinstance(device, str) and device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        # Under torchrun each process takes the GPU of its local rank.
+        return distributed.cuda_device() if torch.cuda.is_available() else torch.device("cpu")
     if not isinstance(device, (str, torch.device)):
         raise TypeError(f"device must be a string or torch.device, got {type(device).__name__}")
     try:
@@ -93,6 +112,8 @@ def resolve_device(device: str | torch.device) -> torch.device:
             f"device={device!r} asks for CUDA but torch finds no CUDA GPU here; "
             f"use device='auto' or 'cpu'"
         )
+    if resolved.type == "cuda" and resolved.index is None:
+        return distributed.cuda_device()
     return resolved
 
 
@@ -113,17 +134,21 @@ def train(
     module : torch.nn.Module
         The model, already on its device.
     loss_fn : callable
-        ``loss_fn(module, batch) -> scalar tensor``.
+        ``loss_fn(module, batch) -> scalar tensor``; it must call ``module(...)`` (not one of
+        its methods), so that a DistributedDataParallel wrapper passed in its place is seen.
     train_data, valid_data : BatchSource
         Training samples, and validation samples (or None: the training loss then decides).
     config : TrainingConfig
         Epochs, batch size, learning rate, patience, clipping, verbosity.
     rng : numpy.random.Generator
-        Shuffles the training samples every epoch.
+        Shuffles the training samples every epoch. In distributed training rank 0's state is
+        copied to every rank first, so all ranks draw the same order.
     checkpoint_dir : str, os.PathLike or None, default=None
         Save the progress there after every epoch (see :class:`Checkpoint`); a checkpoint
         already there is resumed from, so a killed run started again with the same directory
-        ends with the same weights as an uninterrupted one.
+        ends with the same weights as an uninterrupted one. In distributed training rank 0
+        alone reads and writes it (the others get its contents through the process group, so
+        the directory needs to be on rank 0's machine only).
     fingerprint : dict or None, default=None
         JSON-ready description of the estimator's parameters and data (see
         :func:`checkpoint_fingerprint`) that a checkpoint must match to be resumed.
@@ -132,42 +157,56 @@ def train(
     -------
     list of dict
         One row per epoch: ``epoch``, ``train_loss``, ``valid_loss`` (NaN without validation),
-        ``seconds``.
+        ``seconds``; the losses are means over all ranks' samples.
 
     Raises
     ------
     TrainingDivergedError
         When the loss turns NaN or infinite (the best weights so far are restored first).
     ValueError
-        When ``checkpoint_dir`` holds a checkpoint of other parameters or data.
+        When ``checkpoint_dir`` holds a checkpoint of other parameters or data; in
+        distributed training also when the ranks hold different numbers of samples, or
+        ``batch_size`` is smaller than the number of processes.
     """
     from tqdm.auto import tqdm
 
+    device = _module_device(module)
+    world = distributed.setup(device)
+    if world.size > 1:
+        _check_world(train_data, valid_data, config, world)
     optimizer = torch.optim.Adam(module.parameters(), lr=config.learning_rate)
+    # The training steps call the DDP wrapper (its backward averages the gradients); the
+    # estimator keeps the plain module, and evaluation uses it too (no collectives per batch).
+    stepped = distributed.wrap(module, device) if world.size > 1 else module
     history: list[dict] = []
-    best_loss, best_state, stale = math.inf, _copy_state(module), 0
+    best_loss, stale = math.inf, 0
     first_epoch, finished = 1, False
-    checkpoint = None
-    if checkpoint_dir is not None:
-        checkpoint = Checkpoint(
-            checkpoint_dir, _full_fingerprint(module, train_data, valid_data, config, fingerprint)
-        )
-        progress = checkpoint.restore(module, optimizer, rng)
-        if progress is not None:
-            history, best_loss, best_state, stale, finished = progress
-            first_epoch = len(history) + 1
+    checkpoint, progress = _resume(
+        module, optimizer, rng, train_data, valid_data, config, world,
+        checkpoint_dir, fingerprint,
+    )  # fmt: skip
+    best_state = _copy_state(module)
+    if progress is not None:
+        history, best_loss, best_state, stale, finished = progress
+        first_epoch = len(history) + 1
+    valid_data = _capped_validation(valid_data, config)
     epochs = tqdm(
         range(first_epoch, config.max_epochs + 1 if not finished else first_epoch),
         initial=first_epoch - 1,
         total=config.max_epochs,
-        disable=not config.verbose,
+        disable=not (config.verbose and world.is_main),
         unit="epoch",
     )
     try:
         for epoch in epochs:
             started = time.perf_counter()
-            train_loss = _run_epoch(module, loss_fn, train_data, config, optimizer, rng)
-            valid_loss = evaluate(module, loss_fn, valid_data, config.batch_size)
+            train_sum = _run_epoch(stepped, loss_fn, train_data, config, optimizer, rng, world)
+            valid_sum = _loss_sum(module, loss_fn, valid_data, config.batch_size, world)
+            if world.size > 1:  # one collective per epoch: every rank sees the same losses
+                reduced = distributed.all_reduce_sum([*train_sum, *valid_sum], device)
+                train_sum, valid_sum = (reduced[0], reduced[1]), (reduced[2], reduced[3])
+            train_loss = train_sum[0] / max(train_sum[1], 1)
+            valid_loss = valid_sum[0] / valid_sum[1] if valid_sum[1] else math.nan
             monitored = valid_loss if valid_data is not None and len(valid_data) else train_loss
             if not math.isfinite(train_loss) or not math.isfinite(monitored):
                 module.load_state_dict(best_state)
@@ -215,12 +254,118 @@ def train(
         )
     finally:
         epochs.close()
+        # The wrapper's gradient hooks go with it; the module is plain again.
+        del stepped
     module.load_state_dict(best_state)
     module.eval()
     return history
 
 
-def _run_epoch(module, loss_fn, data, config, optimizer, rng) -> float:
+def _capped_validation(data: BatchSource | None, config: TrainingConfig) -> BatchSource | None:
+    """At most ``VALID_BATCHES_PER_BATCH * max_batches_per_epoch`` batches of validation.
+
+    The samples kept are evenly spread over the source (windows are ordered by series, so
+    every part of the panel stays represented) and the same every epoch, so that the epochs'
+    losses compare.
+    """
+    if data is None or config.max_batches_per_epoch is None:
+        return data
+    cap = VALID_BATCHES_PER_BATCH * config.max_batches_per_epoch * config.batch_size
+    if len(data) <= cap:
+        return data
+    return _Subset(data, np.unique(np.linspace(0, len(data) - 1, cap).round().astype(np.int64)))
+
+
+class _Subset:
+    """The samples of a batch source at fixed positions, as a batch source."""
+
+    def __init__(self, data: BatchSource, index: np.ndarray):
+        self.data, self.index = data, index
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def batch(self, index: np.ndarray) -> dict[str, torch.Tensor]:
+        return self.data.batch(self.index[index])
+
+
+def _check_world(train_data, valid_data, config, world: World) -> None:
+    """Refuse, on every rank alike, what would make the ranks' epochs differ or hang."""
+    sizes = (len(train_data), 0 if valid_data is None else len(valid_data))
+    gathered = distributed.gather_object(sizes, world)
+    if len(set(gathered)) > 1:
+        raise ValueError(
+            f"every process must fit the same data, but the ranks hold different numbers of "
+            f"(training, validation) samples: {gathered}; give each process the whole data set "
+            f"(the training loop splits every batch among them)"
+        )
+    if config.batch_size < world.size:
+        raise ValueError(
+            f"batch_size={config.batch_size} is smaller than the {world.size} processes: "
+            f"batch_size is the global batch, split among the processes; make it at least "
+            f"{world.size}"
+        )
+
+
+def _resume(
+    module, optimizer, rng, train_data, valid_data, config, world, checkpoint_dir, fingerprint
+):
+    """(checkpoint to save to or None, restored progress or None); shares rank 0's start.
+
+    In distributed training rank 0 alone opens the checkpoint and then sends every rank what
+    it holds (weights, optimiser moments, generator states, history), together with its
+    generator state even without a checkpoint: all ranks must draw the same epoch orders. An
+    error on rank 0 (another fit's checkpoint) is sent too and raised everywhere, so no rank
+    is left waiting.
+    """
+    checkpoint, progress, error = None, None, None
+    if world.is_main and checkpoint_dir is not None:
+        try:
+            checkpoint = Checkpoint(
+                checkpoint_dir,
+                _full_fingerprint(module, train_data, valid_data, config, fingerprint),
+            )
+            progress = checkpoint.restore(module, optimizer, rng)
+        except (TypeError, ValueError) as exc:
+            if world.size == 1:
+                raise
+            error = exc
+    if world.size == 1:
+        return checkpoint, progress
+    device = _module_device(module)
+    shared = None
+    if world.is_main:
+        shared = {"error": error, "rng": rng.bit_generator.state}
+        if progress is not None:
+            history, best_loss, best_state, stale, finished = progress
+            shared["progress"] = (history, best_loss, _cpu(best_state), stale, finished)
+            shared["module"] = _cpu(module.state_dict())
+            shared["optimizer"] = optimizer.state_dict()
+            shared["torch_rng"] = torch.get_rng_state()
+    shared = distributed.broadcast_object(shared, device)
+    if shared["error"] is not None:
+        raise shared["error"]
+    if world.is_main:
+        return checkpoint, progress
+    rng.bit_generator.state = shared["rng"]
+    if "progress" not in shared:
+        return None, None
+    module.load_state_dict(shared["module"])
+    optimizer.load_state_dict(shared["optimizer"])
+    torch.set_rng_state(shared["torch_rng"])
+    history, best_loss, best_state, stale, finished = shared["progress"]
+    best_state = {k: v.to(device) for k, v in best_state.items()}
+    return None, (history, best_loss, best_state, stale, finished)
+
+
+def _cpu(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu() for k, v in state.items()}
+
+
+def _run_epoch(
+    module, loss_fn, data, config, optimizer, rng, world: World = ALONE
+) -> tuple[float, int]:
+    """One epoch of optimiser steps; (sum of sample losses, samples) on this rank."""
     module.train()
     wanted = max(len(data), config.min_batches_per_epoch * config.batch_size)
     if config.max_batches_per_epoch is not None:
@@ -228,31 +373,50 @@ def _run_epoch(module, loss_fn, data, config, optimizer, rng) -> float:
     repeats = -(-wanted // len(data))
     order = np.concatenate([rng.permutation(len(data)) for _ in range(repeats)])[:wanted]
     total, count = 0.0, 0
+    weight = 1.0
     for begin in range(0, len(order), config.batch_size):
         index = order[begin : begin + config.batch_size]
+        if world.size > 1:
+            # Only the epoch's last batch can be this short: dropped (at most size - 1
+            # samples), as every rank needs a part to take part in the gradient average.
+            if len(index) < world.size:
+                break
+            index, weight = distributed.shard(index, world)
         loss = loss_fn(module, data.batch(index))
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        (loss if weight == 1.0 else loss * weight).backward()
         if config.gradient_clip is not None:
             nn.utils.clip_grad_norm_(module.parameters(), config.gradient_clip)
         optimizer.step()
         # One host sync per batch for the epoch's mean; .item() would be the same cost.
         total += float(loss.detach()) * len(index)
         count += len(index)
-    return total / max(count, 1)
+    return total, count
 
 
 @torch.no_grad()
 def evaluate(module, loss_fn, data: BatchSource | None, batch_size: int) -> float:
     """Mean loss over ``data`` in evaluation mode (NaN when there is no data)."""
-    if data is None or len(data) == 0:
-        return math.nan
+    total, count = _loss_sum(module, loss_fn, data, batch_size)
+    return total / count if count else math.nan
+
+
+@torch.no_grad()
+def _loss_sum(module, loss_fn, data, batch_size: int, world: World = ALONE) -> tuple[float, int]:
+    """(sum of sample losses, samples) over this rank's batches of ``data``.
+
+    Batch ``k`` is evaluated by rank ``k % size``: the ranks' sums add up to the single
+    process' sum over the very same batches.
+    """
     module.eval()
-    total = 0.0
-    for begin in range(0, len(data), batch_size):
+    if data is None or len(data) == 0:
+        return 0.0, 0
+    total, count = 0.0, 0
+    for begin in range(world.rank * batch_size, len(data), world.size * batch_size):
         index = np.arange(begin, min(begin + batch_size, len(data)))
         total += float(loss_fn(module, data.batch(index))) * len(index)
-    return total / len(data)
+        count += len(index)
+    return total, count
 
 
 def _copy_state(module: nn.Module) -> dict[str, torch.Tensor]:
