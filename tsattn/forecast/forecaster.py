@@ -121,7 +121,8 @@ class Seq2SeqForecaster(SaveMixin, BaseEstimator):
     max_epochs : int, default=100
         Upper bound on passes over the training windows.
     batch_size : int, default=256
-        Windows per optimiser step.
+        Windows per optimiser step; under ``torchrun`` the global batch, split among the
+        processes (so settings carry over from one machine).
     learning_rate : float, default=1e-3
         Adam's learning rate.
     early_stopping_patience : int or None, default=5
@@ -131,7 +132,8 @@ class Seq2SeqForecaster(SaveMixin, BaseEstimator):
         Training windows drawn per epoch (a fresh random subset each epoch). "auto": all of
         them, but at least 20 and at most 50 batches, so that small data sets get enough
         optimiser steps per epoch and large panels are validated every few seconds; None: all
-        windows (at least 20 batches).
+        windows (at least 20 batches). With a cap, validation reads at most 4 times as many
+        windows as an epoch trains on (the same, evenly spread ones every epoch).
     validation_size : float, default=0.1
         Share of each series' last windows held out (a temporal split) to choose the epoch whose
         weights are kept; 0 keeps the epoch with the best training loss.
