@@ -12,28 +12,35 @@ from tsattn.forecast.theta import ALPHAS, theta_forecast, theta_states
 from tsattn.forecast.windows import WindowBatches, WindowIndex
 
 
-def _ses(values, alpha):
-    """Level after each value and the running one-step squared error, written out plainly."""
-    level, error, levels, errors = values[0], 0.0, [values[0]], [0.0]
-    for value in values[1:]:
+def _ses(values, alpha, start):
+    """Level after the last value and the sum of squared one-step errors, written out plainly."""
+    level, error = start, 0.0
+    for value in values:
         error += (value - level) ** 2
         level = level + alpha * (value - level)
-        levels.append(level)
-        errors.append(error)
-    return np.array(levels), np.array(errors)
+    return level, error
+
+
+def _best_ses(values, alpha):
+    """SES with the initial level found by a numerical minimiser (not the closed form)."""
+    from scipy.optimize import minimize_scalar
+
+    found = minimize_scalar(lambda start: _ses(values, alpha, start)[1], method="brent")
+    return _ses(values, alpha, found.x)
 
 
 def test_states_match_a_plain_loop_at_every_prefix():
     rng = np.random.default_rng(0)
-    values = 10 + np.cumsum(rng.normal(size=30))
-    states = theta_states(values.astype(np.float32), np.array([0, 30]))
-    runs = [_ses(values, a) for a in ALPHAS]
-    for t in range(30):
-        errors = np.array([e[t] for _, e in runs])
-        best = int(np.argmin(errors))  # ties (t = 0: no error yet) go to the smallest weight
-        level = runs[best][0][t]
+    values = 10 + np.cumsum(rng.normal(size=12))
+    states = theta_states(values.astype(np.float32), np.array([0, 12]))
+    for t in range(12):
+        fits = [_best_ses(values[: t + 1], a) for a in ALPHAS]
+        errors = np.array([error for _, error in fits])
+        # the smallest weight among the (numerically) best: ties are broken that way
+        best = int(np.flatnonzero(errors <= errors.min() + 1e-9 * (1 + errors.min()))[0])
         slope = np.polyfit(np.arange(t + 1), values[: t + 1], 1)[0] if t else 0.0
-        np.testing.assert_allclose(states[t], [level, ALPHAS[best], slope, t + 1], rtol=1e-4)
+        expected = [fits[best][0], ALPHAS[best], slope, t + 1]
+        np.testing.assert_allclose(states[t], expected, rtol=1e-4, atol=1e-5)
 
 
 def test_forecast_formula_by_hand():
