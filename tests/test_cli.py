@@ -162,3 +162,14 @@ def test_python_dash_m_tsattn():
     )
     assert done.returncode == 0
     assert "--horizon" in done.stdout and "--covariates" in done.stdout
+
+
+def test_fit_saves_a_model_with_the_season_and_baseline_asked_for(files):
+    import tsattn
+
+    path = files / "model.tsattn"
+    args = ["fit", str(files / "wide.csv"), "--horizon", "2", "--save", str(path), *SMALL]
+    assert main([*args, "--season-length", "2", "--no-baseline"]) == 0
+    model = tsattn.load(path)
+    assert model.season_length == 2 and model.baseline is None
+    assert model.predict().shape == (2, 2)

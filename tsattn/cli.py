@@ -147,6 +147,16 @@ def _data_and_model_options(parser: argparse.ArgumentParser) -> None:
         type=int,
         help="training windows drawn per epoch (default: all, within 20 to 50 batches)",
     )
+    parser.add_argument(
+        "--season-length",
+        type=int,
+        help="seasonal period (default: from the dates' frequency; needed for integer steps)",
+    )
+    parser.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="let the network forecast alone instead of correcting the Theta method",
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -308,6 +318,8 @@ def _fitted(args):
         quantiles=tuple(args.quantiles) if args.quantiles else None,
         missing=args.missing,
         nonnegative=args.nonnegative,
+        season_length=args.season_length,
+        baseline=None if args.no_baseline else "theta",
         device=args.device,
         random_state=args.seed,
         verbose=not args.quiet,
