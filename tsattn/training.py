@@ -372,7 +372,7 @@ def _run_epoch(
         wanted = min(wanted, config.max_batches_per_epoch * config.batch_size)
     repeats = -(-wanted // len(data))
     order = np.concatenate([rng.permutation(len(data)) for _ in range(repeats)])[:wanted]
-    total, count = 0.0, 0
+    total, count = torch.zeros((), device=_module_device(module)), 0
     weight = 1.0
     for begin in range(0, len(order), config.batch_size):
         index = order[begin : begin + config.batch_size]
@@ -388,10 +388,10 @@ def _run_epoch(
         if config.gradient_clip is not None:
             nn.utils.clip_grad_norm_(module.parameters(), config.gradient_clip)
         optimizer.step()
-        # One host sync per batch for the epoch's mean; .item() would be the same cost.
-        total += float(loss.detach()) * len(index)
+        # Summed on the device: reading the loss every step would wait for the GPU each time.
+        total += loss.detach() * len(index)
         count += len(index)
-    return total, count
+    return float(total), count
 
 
 @torch.no_grad()

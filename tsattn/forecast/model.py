@@ -106,21 +106,24 @@ def make_loss(kind: str, quantiles: Sequence[float] | None = None, free_running:
             module, batch, batch["target_in"], median or 0, free_running=free_running
         )  # (B, H, O)
         target = batch["target"]  # (B, H)
-        observed = ~torch.isnan(target)
-        if not observed.any():  # a batch of missing targets only teaches nothing
-            return outputs.sum() * 0.0
+        observed = ~torch.isnan(target)  # (B, H)
+        # Masked sums over a count, not boolean indexing or `if observed.any()`: both read
+        # the GPU's result back (a sync) every step. All targets missing gives a zero loss.
+        count = observed.sum().clamp(min=1)
+        target = torch.nan_to_num(target)
         if levels is not None:
-            predicted = monotone_quantiles(outputs, median)[observed]  # (N, Q)
-            diff = target[observed][:, None] - predicted  # (N, Q)
+            predicted = monotone_quantiles(outputs, median)  # (B, H, Q)
+            diff = target[..., None] - predicted  # (B, H, Q)
             q = levels.to(diff.device)  # (Q,)
-            return torch.maximum(q * diff, (q - 1) * diff).mean()
-        prediction = outputs[..., 0]  # (B, H)
-        error = (prediction - torch.nan_to_num(target))[observed]
+            pinball = torch.maximum(q * diff, (q - 1) * diff).mean(-1)  # (B, H)
+            return torch.where(observed, pinball, 0.0).sum() / count
+        error = torch.where(observed, outputs[..., 0] - target, 0.0)  # (B, H)
         if kind == "mae":
-            return error.abs().mean()
+            return error.abs().sum() / count
         if kind == "mse":
-            return (error**2).mean()
-        return torch.nn.functional.huber_loss(error, torch.zeros_like(error))
+            return error.square().sum() / count
+        huber = torch.nn.functional.huber_loss(error, torch.zeros_like(error), reduction="sum")
+        return huber / count
 
     return loss
 

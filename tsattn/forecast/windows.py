@@ -196,9 +196,11 @@ class WindowBatches:
             inputs besides the target when there are any; ``base`` (B, H) the scaled Theta
             forecast with a ``baseline``.
         """
-        index = (
-            torch.as_tensor(index, device=self.device) if not isinstance(index, slice) else index
-        )
+        if isinstance(index, np.ndarray) and self.device.type == "cuda":
+            # Pinned and non-blocking: a copy from pageable memory waits for the GPU to drain.
+            index = torch.from_numpy(index).pin_memory().to(self.device, non_blocking=True)
+        elif not isinstance(index, slice):
+            index = torch.as_tensor(index, device=self.device)
         series, origin = self.series[index], self.origin[index]  # (B,)
         start = self.starts[series]  # (B,)
         position = start[:, None] + origin[:, None] + self.steps  # (B, I + H)
