@@ -74,3 +74,25 @@ def test_random_state_must_be_an_int(monthly_series):
     member = Seq2SeqForecaster(**tiny(random_state=np.random.RandomState(0)))
     with pytest.raises(TypeError, match="random_state must be an int"):
         Seq2SeqEnsemble(member, n_models=2).fit(monthly_series)
+
+
+def test_save_and_load_round_trip(monthly_series, tmp_path):
+    import tsattn
+
+    ensemble = Seq2SeqEnsemble(
+        Seq2SeqForecaster(**tiny(random_state=2)), n_models=2, input_sizes=(6, 9)
+    ).fit(monthly_series)
+    ensemble.save(tmp_path / "ens.tsattn")
+    again = tsattn.load(tmp_path / "ens.tsattn")
+    assert isinstance(again, Seq2SeqEnsemble)
+    assert again.get_params(deep=False)["input_sizes"] == (6, 9)
+    assert again.estimator.random_state == 2 and len(again.estimators_) == 2
+    pd.testing.assert_series_equal(again.predict(), ensemble.predict())
+
+
+def test_save_before_fit_is_refused(tmp_path):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        Seq2SeqEnsemble(Seq2SeqForecaster(**tiny())).save(tmp_path / "ens.tsattn")
+    assert not (tmp_path / "ens.tsattn").exists()

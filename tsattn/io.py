@@ -22,11 +22,13 @@ FORMAT_VERSION = 1
 
 def _registry() -> dict:
     """The classes a model file may name; nothing else is ever constructed from a file."""
+    from tsattn.forecast.ensemble import Seq2SeqEnsemble
     from tsattn.forecast.forecaster import Seq2SeqForecaster
     from tsattn.forecast.regressor import Seq2SeqRegressor
     from tsattn.translate.translator import Seq2SeqTranslator
 
     return {
+        "Seq2SeqEnsemble": Seq2SeqEnsemble,
         "Seq2SeqForecaster": Seq2SeqForecaster,
         "Seq2SeqRegressor": Seq2SeqRegressor,
         "Seq2SeqTranslator": Seq2SeqTranslator,

@@ -8,12 +8,14 @@ typical member and robust to one member that trained badly.
 from __future__ import annotations
 
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from tsattn._validation import check_int, check_option
 from tsattn.forecast.forecaster import Seq2SeqForecaster
 from tsattn.forecast.panel import from_forecasts
+from tsattn.io import params_from_json, params_to_json, save_estimator
 
 __all__ = ["Seq2SeqEnsemble"]
 
@@ -45,6 +47,11 @@ class Seq2SeqEnsemble(BaseEstimator):
     ----------
     estimators_ : list of Seq2SeqForecaster
         The fitted members.
+
+    Notes
+    -----
+    ``save`` writes every member into one file (their weights side by side, prefixed by the
+    member's number); :func:`tsattn.load` gives the ensemble back.
 
     Examples
     --------
@@ -132,3 +139,46 @@ class Seq2SeqEnsemble(BaseEstimator):
             combined, ids=first.series_ids_, last=first._last, axis=first._axis,
             layout=first._layout,
         )
+
+    def save(self, path) -> None:
+        """Write the fitted ensemble to ``path``: one safetensors file with JSON, no pickle.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination file (``.tsattn`` by convention); load it with :func:`tsattn.load`.
+        """
+        check_is_fitted(self, "estimators_")
+        save_estimator(self, path)
+
+    def _get_artifacts(self) -> tuple[dict, dict[str, torch.Tensor]]:
+        """JSON-ready state and tensors for :mod:`tsattn.io`: every member's, numbered."""
+        params = params_to_json({k: v for k, v in self.get_params(deep=False).items()})
+        template = params.pop("estimator")
+        state = {
+            "params": params,
+            "estimator": None if template is None else params_to_json(template.get_params()),
+            "members": [],
+        }
+        tensors = {}
+        for i, member in enumerate(self.estimators_):
+            member_state, member_tensors = member._get_artifacts()
+            state["members"].append(member_state)
+            tensors.update({f"member{i}.{k}": v for k, v in member_tensors.items()})
+        return state, tensors
+
+    @classmethod
+    def _from_artifacts(cls, state: dict, tensors: dict[str, torch.Tensor]) -> Seq2SeqEnsemble:
+        template = state["estimator"]
+        est = cls(
+            estimator=None if template is None else Seq2SeqForecaster(**params_from_json(template)),
+            **params_from_json(state["params"]),
+        )
+        est.estimators_ = []
+        for i, member_state in enumerate(state["members"]):
+            prefix = f"member{i}."
+            member_tensors = {
+                k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)
+            }
+            est.estimators_.append(Seq2SeqForecaster._from_artifacts(member_state, member_tensors))
+        return est
