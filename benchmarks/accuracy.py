@@ -42,7 +42,6 @@ import importlib.util
 import json
 import math
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -52,6 +51,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _common import future_frame, library_version, peak_mb
 
 DATASETS = {"m3": ("yearly", "quarterly", "monthly", "other")}
 
@@ -95,17 +95,6 @@ def load_split(args) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
         train = train[train["unique_id"].isin(keep)].reset_index(drop=True)
         test = test[test["unique_id"].isin(keep)].reset_index(drop=True)
     return train, test, data.horizon, data.season_length
-
-
-def future_frame(train: pd.DataFrame, horizon: int) -> pd.DataFrame:
-    """unique_id and integer ds of the ``horizon`` steps after each series' end."""
-    last = train.groupby("unique_id", sort=False)["ds"].max()
-    return pd.DataFrame(
-        {
-            "unique_id": np.repeat(last.index.to_numpy(), horizon),
-            "ds": (last.to_numpy()[:, None] + np.arange(1, horizon + 1)).ravel(),
-        }
-    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -257,32 +246,6 @@ PREPARE = {
 }
 
 
-def _version(library: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(library)
-    except PackageNotFoundError:
-        return "?"
-
-
-def _peak_mb() -> float:
-    """This process' peak resident memory in MiB.
-
-    Linux's VmHWM belongs to the process image, which exec replaces; ru_maxrss does not
-    restart at exec, so a worker's would include its parent's size at the fork.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    scale = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes on macOS, else kB
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
-
-
 def worker(args) -> int:
     """Fit and predict one model; forecasts to --out, one JSON line of measurements on stdout."""
     report = {"model": args.worker}
@@ -292,13 +255,13 @@ def worker(args) -> int:
         train = pd.read_csv(args.train, dtype={"unique_id": str})
         horizon, season = args.horizon, args.season
         fit_predict = PREPARE[args.worker](args, horizon, season, train)
-        before = _peak_mb()
+        before = peak_mb()
         start = time.perf_counter()
         forecast = fit_predict(train)
         report["seconds"] = time.perf_counter() - start
-        report["peak_mb"] = _peak_mb()
+        report["peak_mb"] = peak_mb()
         report["fit_mb"] = report["peak_mb"] - before
-        report["version"] = _version(MODELS[args.worker][0])
+        report["version"] = library_version(MODELS[args.worker][0])
         forecast[["unique_id", "ds", "yhat"]].to_csv(args.out, index=False)
     except Exception as err:  # the parent reports it as a failed row
         traceback.print_exc(file=sys.stderr)

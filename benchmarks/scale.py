@@ -43,17 +43,10 @@ import sys
 import time
 from pathlib import Path
 
+from _common import peak_mb
+
 HORIZON = 12
 HISTORY = 156  # 3 years of weeks
-
-
-def _peak_mb() -> float:
-    """This process' peak resident memory in MiB (VmHWM: it restarts at exec, unlike ru_maxrss)."""
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # kB
-    raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
 
 
 def worker(args) -> int:
@@ -89,7 +82,7 @@ def worker(args) -> int:
     y, X, static = make_retail_sales(n_series=args.series, n_periods=HISTORY + HORIZON, seed=0)
     history = y[y["ds"] < np.sort(y["ds"].unique())[HISTORY]]
     del y
-    before = _peak_mb()
+    before = peak_mb()
     model = Seq2SeqForecaster(
         horizon=HORIZON,
         hidden_size=args.hidden_size,
@@ -121,7 +114,7 @@ def worker(args) -> int:
         "fit_s": fit_s,
         "predict_s": predict_s,
         "data_mb": before,
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_mb(),
     }
     print(json.dumps(report), flush=True)
     return 0

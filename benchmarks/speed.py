@@ -78,6 +78,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _common import future_frame, library_version
 
 HORIZON, INPUT_SIZE, HIDDEN = 18, 36, 64
 
@@ -109,17 +110,6 @@ def load_panel(dataset: str) -> pd.DataFrame:
     y, _, _ = make_retail_sales(n_series=5000, n_periods=156, seed=0)
     y = y.assign(ds=y.groupby("unique_id", sort=False).cumcount() + 1)
     return y[["unique_id", "ds", "y"]].astype({"unique_id": str, "y": "float64"})
-
-
-def future_frame(train: pd.DataFrame, horizon: int) -> pd.DataFrame:
-    """unique_id and integer ds of the ``horizon`` steps after each series' end."""
-    last = train.groupby("unique_id", sort=False)["ds"].max()
-    return pd.DataFrame(
-        {
-            "unique_id": np.repeat(last.index.to_numpy(), horizon),
-            "ds": (last.to_numpy()[:, None] + np.arange(1, horizon + 1)).ravel(),
-        }
-    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -341,7 +331,7 @@ def worker(args) -> int:
             series_per_s=n_series / predict_s,
             n_series=n_series,
             optimizer_steps=len(timer.times),
-            version=_version(MODELS[args.worker][0]),
+            version=library_version(MODELS[args.worker][0]),
             torch_threads=torch.get_num_threads(),
             **extra,
         )
@@ -354,15 +344,6 @@ def worker(args) -> int:
         report["error"] = f"{type(err).__name__}: {err}"
     print(json.dumps(report))
     return 0 if "error" not in report else 1
-
-
-def _version(library: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(library)
-    except PackageNotFoundError:
-        return "?"
 
 
 # ----------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """benchmarks/speed.py: the step timer, the FLOP count and the options (no peers run here)."""
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ SPEED = Path(__file__).resolve().parents[1] / "benchmarks" / "speed.py"
 
 @pytest.fixture(scope="module")
 def speed():
+    # The script imports its sibling benchmarks/_common.py, as it does when run directly.
+    sys.path.insert(0, str(SPEED.parent))
     spec = importlib.util.spec_from_file_location("speed_benchmark", SPEED)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
