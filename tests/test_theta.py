@@ -114,3 +114,58 @@ def test_untrained_correction_starts_at_theta(monthly_series):
 def test_bad_baseline_is_refused_before_training(monthly_series):
     with pytest.raises(ValueError, match="baseline must be one of"):
         Seq2SeqForecaster(**tiny(baseline="ets")).fit(monthly_series)
+
+
+# --------------------------------------------------------------------------------------------
+# Free-running training (teacher_forcing=False): the loss sees what predict produces
+
+
+def _batch_and_module():
+    from tsattn.core.seq2seq import CoreConfig, Seq2Seq
+
+    values = (10 + np.sin(np.arange(40.0))).astype(np.float32)
+    offsets = np.array([0, 40])
+    batches = WindowBatches(
+        values, offsets, WindowIndex(np.zeros(4, np.int64), np.arange(10, 14)), 6, 3, "standard",
+        torch.device("cpu"), baseline=theta_states(values, offsets),
+    )  # fmt: skip
+    batch = batches.batch(np.arange(4))
+    torch.manual_seed(0)
+    module = Seq2Seq(CoreConfig(target_features=batch["target_in"].shape[-1], hidden_size=8))
+    return batch, module.eval()
+
+
+def test_free_running_reads_only_the_first_decoder_input():
+    from tsattn.forecast.model import decode
+
+    batch, module = _batch_and_module()
+    changed = batch["target_in"].clone()
+    changed[:, 1:, 0] += 5.0  # other "true previous values"
+    free = decode(module, batch, batch["target_in"], free_running=True)[0]
+    torch.testing.assert_close(decode(module, batch, changed, free_running=True)[0], free)
+    forced = decode(module, batch, changed, free_running=False)[0]
+    assert not torch.allclose(forced[:, 1:], free[:, 1:])  # teacher forcing reads them
+
+
+def test_free_running_loss_is_the_error_of_the_forecast_predict_makes():
+    from tsattn.forecast.model import make_loss, roll_out
+
+    batch, module = _batch_and_module()
+    # roll_out is what predict runs; scaled back with loc/scale it gives the loss's outputs
+    forecast, _ = roll_out(module, batch, 3)  # (B, H) in the data's units
+    scaled = (forecast - batch["loc"]) / batch["scale"]
+    expected = (scaled - batch["target"]).abs().mean()
+    loss = make_loss("mae", free_running=True)(module, batch)
+    torch.testing.assert_close(loss, expected)
+    assert not torch.isclose(make_loss("mae")(module, batch), expected)
+
+
+def test_teacher_forcing_parameter_reaches_training(monthly_series):
+    free = Seq2SeqForecaster(**tiny()).fit(monthly_series).history_
+    forced = Seq2SeqForecaster(**tiny(teacher_forcing=True)).fit(monthly_series).history_
+    assert not np.allclose(free["train_loss"], forced["train_loss"])
+
+
+def test_bad_teacher_forcing_is_refused_before_training(monthly_series):
+    with pytest.raises(TypeError, match="teacher_forcing must be True or False"):
+        Seq2SeqForecaster(**tiny(teacher_forcing="yes")).fit(monthly_series)
