@@ -84,7 +84,12 @@ HORIZON, INPUT_SIZE, HIDDEN = 18, 36, 64
 
 # model name -> (library that must be importable, what it is, its own default windows per step)
 MODELS = {
-    "tsattn": ("tsattn", "tsattn Seq2SeqForecaster (LSTM + Bahdanau attention)", 256),
+    "tsattn": ("tsattn", "tsattn Seq2SeqForecaster, its default decoder and segments", 256),
+    "tsattn_recursive": (
+        "tsattn",
+        "tsattn with Bahdanau et al.'s step-by-step decoder, no segments",
+        256,
+    ),
     "darts_rnn": ("darts", "Darts RNNModel (LSTM)", 32),
     "darts_blockrnn": ("darts", "Darts BlockRNNModel (LSTM)", 32),
     "nf_lstm": ("neuralforecast", "NeuralForecast LSTM", 128),
@@ -159,9 +164,17 @@ def set_threads(threads: int) -> None:
 # Workers: build, train a fixed number of steps (or the full budget), forecast every series
 
 
+# tsattn's variants: parameters on top of the defaults.
+TSATTN_VARIANTS = {
+    "tsattn": {},
+    "tsattn_recursive": {"decoder": "recursive", "segment_length": 1},
+}
+
+
 def tsattn_model(args, batch, n_steps, device):
     from tsattn import Seq2SeqForecaster
 
+    variant = TSATTN_VARIANTS[args.worker]
     if args.full:
         # The library's defaults; M3's ds are integer steps, so the season is passed.
         return Seq2SeqForecaster(
@@ -171,6 +184,7 @@ def tsattn_model(args, batch, n_steps, device):
             random_state=0,
             verbose=False,
             device=device,
+            **variant,
         )
     return Seq2SeqForecaster(
         horizon=HORIZON,
@@ -184,6 +198,7 @@ def tsattn_model(args, batch, n_steps, device):
         random_state=0,
         verbose=False,
         device=device,
+        **variant,
     )
 
 
@@ -318,6 +333,7 @@ def worker(args) -> int:
         n_steps = args.warmup + args.steps + 1  # intervals need one step more
         run = {
             "tsattn": run_tsattn,
+            "tsattn_recursive": run_tsattn,
             "darts_rnn": lambda *a: run_darts(*a, block=False),
             "darts_blockrnn": lambda *a: run_darts(*a, block=True),
             "nf_lstm": run_nf,

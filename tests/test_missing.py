@@ -76,6 +76,8 @@ def test_a_missing_target_is_left_out_of_the_loss():
     assert not torch.isnan(batch["target_in"]).any()  # a missing previous value enters as 0
 
     class Constant(torch.nn.Module):
+        direct = False  # decode() reads which decoder a Seq2Seq has
+
         def forward(self, source, target_in, mask=None, feedback=None, return_weights=False):
             return torch.zeros(1, 3, 1), None
 

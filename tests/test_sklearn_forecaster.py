@@ -26,7 +26,8 @@ def test_get_params_lists_every_constructor_argument():
     assert params["hidden_size"] == 8 and params["horizon"] == 3 and params["random_state"] == 0
     assert set(params) == {
         "horizon", "input_size", "hidden_size", "num_layers", "cell", "bidirectional", "dropout",
-        "attention", "quantiles", "past_covariates", "missing", "calendar_features", "nonnegative",
+        "attention", "decoder", "segment_length", "quantiles", "past_covariates", "missing",
+        "calendar_features", "nonnegative",
         "scaler", "season_length", "baseline", "teacher_forcing", "loss", "max_epochs",
         "windows_per_epoch",
         "batch_size", "learning_rate", "early_stopping_patience", "validation_size", "device",
@@ -58,8 +59,8 @@ def test_set_params_then_fit_builds_a_new_model(series):
     assert f.module_ is not first
     assert f.module_.config.hidden_size == 5
     assert f.module_.config.attention == "none" and f.module_.config.cell == "gru"
-    assert f.module_.decoder.cells[0].hidden_size == 5
-    assert isinstance(f.module_.decoder.cells[0], torch.nn.GRUCell)
+    assert f.module_.decoder.rnn.hidden_size == 5
+    assert isinstance(f.module_.decoder.rnn, torch.nn.GRU)
     assert f.predict().shape == (3,)
     # and back: the same parameters and seed give the first model's forecasts again
     again = f.set_params(hidden_size=8, attention="bahdanau", cell="lstm").fit(series).predict()

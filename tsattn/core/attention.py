@@ -2,7 +2,9 @@
 
 Both are stateless: the keys are projected once per encoded batch with ``project_keys`` and the
 result is passed to every decoding step, so a step costs one small matrix product for the query.
-Shapes: B batch, S source length, Q query size, K key size, A attention units.
+Every ``forward`` takes one query per row, (B, Q), for a decoder that runs a step at a time, or
+a whole horizon of queries, (B, T, Q), for one that attends after its RNN (``DirectDecoder``).
+Shapes: B batch, T queries per row, S source length, Q query size, K key size, A attention units.
 """
 
 from __future__ import annotations
@@ -21,26 +23,31 @@ def masked_softmax(energy: torch.Tensor, mask: torch.Tensor | None) -> torch.Ten
     Parameters
     ----------
     energy : torch.Tensor
-        Scores of shape (B, S).
+        Scores of shape (B, S) or (B, T, S).
     mask : torch.Tensor or None
         Boolean (B, S), True where a position may be attended to. Every row needs one True.
 
     Returns
     -------
     torch.Tensor
-        Weights of shape (B, S) that sum to one over the unmasked positions.
+        Weights of the shape of ``energy`` that sum to one over the unmasked positions.
     """
     if mask is not None:
+        if energy.ndim == 3:
+            mask = mask[:, None]  # (B, 1, S): the same positions for every query of a row
         energy = energy.masked_fill(~mask, float("-inf"))  # exp(-inf) is exactly 0
     return energy.softmax(dim=-1)
 
 
 def weighted_sum(weights: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
-    """Context vectors: (B, S) weights times (B, S, V) values -> (B, V).
+    """Context vectors: (B, S) weights times (B, S, V) values -> (B, V); (B, T, S) -> (B, T, V).
 
-    A broadcast product rather than ``bmm``: this runs at every decoding step, and on CPU the
-    backward of ``bmm`` over B tiny matrices costs about 1.5x the broadcast's.
+    One query per row is a broadcast product rather than ``bmm``: it runs at every decoding
+    step, and on CPU the backward of ``bmm`` over B (1 x S) matrices costs about 1.5x the
+    broadcast's. With T queries the products are (T x S) matrices, where ``bmm`` pays.
     """
+    if weights.ndim == 3:
+        return torch.bmm(weights, values)  # (B, T, V)
     return (weights[..., None] * values).sum(1)  # (B, V)
 
 
@@ -56,29 +63,33 @@ class _AdditiveEnergy(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, query, proj_keys, v):  # (B, A), (B, S, A), (A,)
+    def forward(ctx, query, proj_keys, v):  # (B, A) or (B, T, A); (B, S, A); (A,)
         dtype = torch.promote_types(query.dtype, proj_keys.dtype)
         query, proj_keys, v = query.to(dtype), proj_keys.to(dtype), v.to(dtype)
+        ctx.many_queries = query.ndim == 3
+        if ctx.many_queries:
+            proj_keys = proj_keys[:, None]  # (B, 1, S, A)
         # sigmoid(2z) = (1 + tanh z) / 2; the 2 rides on the add, so no pass of its own.
-        s = torch.add(2 * query[:, None], proj_keys, alpha=2).sigmoid_()  # (B, S, A)
-        energy = torch.matmul(s, 2 * v) - v.sum()  # (B, S)
+        s = torch.add(2 * query.unsqueeze(-2), proj_keys, alpha=2).sigmoid_()  # (B, [T,] S, A)
+        energy = torch.matmul(s, 2 * v) - v.sum()  # (B, [T,] S)
         ctx.save_for_backward(s, v)
         return energy
 
     @staticmethod
     @once_differentiable
-    def backward(ctx, grad):  # (B, S)
+    def backward(ctx, grad):  # (B, [T,] S)
         s, v = ctx.saved_tensors
         grad = grad.to(s.dtype)
-        grad_z = grad[..., None] * (4 * v)  # (B, S, A)
+        grad_z = grad[..., None] * (4 * v)  # (B, [T,] S, A)
         # In place: grad_z *= s (1 - s), so grad_z = grad * v * (1 - tanh^2 z).
         torch.ops.aten.sigmoid_backward.grad_input(grad_z, s, grad_input=grad_z)
-        grad_query = grad_z.sum(1) if ctx.needs_input_grad[0] else None  # (B, A)
+        grad_query = grad_z.sum(-2) if ctx.needs_input_grad[0] else None  # (B, [T,] A)
         grad_v = None
         if ctx.needs_input_grad[2]:  # d energy / dv = tanh z = 2 s - 1
             flat = torch.matmul(grad.reshape(1, -1), s.reshape(-1, s.shape[-1]))[0]  # (A,)
             grad_v = 2 * flat - grad.sum()
-        return grad_query, grad_z, grad_v
+        grad_keys = grad_z.sum(1) if ctx.many_queries else grad_z  # (B, S, A)
+        return grad_query, grad_keys, grad_v
 
 
 class BahdanauAttention(nn.Module):
@@ -116,7 +127,7 @@ class BahdanauAttention(nn.Module):
         Parameters
         ----------
         query : torch.Tensor
-            (B, Q) decoder state.
+            (B, Q) decoder state, or (B, T, Q) one per output step.
         proj_keys : torch.Tensor
             (B, S, A) output of :meth:`project_keys`.
         values : torch.Tensor
@@ -127,9 +138,9 @@ class BahdanauAttention(nn.Module):
         Returns
         -------
         context : torch.Tensor
-            (B, V) weighted average of ``values``.
+            (B, V) weighted average of ``values``; (B, T, V) for (B, T, Q) queries.
         weights : torch.Tensor
-            (B, S) attention weights, summing to one per row.
+            (B, S) or (B, T, S) attention weights, summing to one per query.
         """
         # v_a^T tanh(W_a q + U_a k), (B, S); see _AdditiveEnergy for why not in plain torch.
         energy = _AdditiveEnergy.apply(
@@ -178,8 +189,12 @@ class LuongAttention(nn.Module):
         mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Attend with one query per row; arguments and returns as :meth:`BahdanauAttention.forward`."""
-        # A broadcast product, not bmm: on CPU, bmm's backward over B tiny matrices is 3x slower.
-        energy = (proj_keys * query[:, None]).sum(-1)  # (B, S)
+        if query.ndim == 3:
+            energy = torch.bmm(query, proj_keys.transpose(1, 2))  # (B, T, S)
+        else:
+            # A broadcast product, not bmm: on CPU, bmm's backward over B (1 x Q) matrices is
+            # 3x slower.
+            energy = (proj_keys * query[:, None]).sum(-1)  # (B, S)
         weights = masked_softmax(energy, mask)  # (B, S)
         context = weighted_sum(weights, values)  # (B, V)
         return context, weights

@@ -72,6 +72,22 @@ class Seq2SeqForecaster(SaveMixin, BaseEstimator):
         Dropout between stacked layers.
     attention : {"bahdanau", "luong", "none"}, default="bahdanau"
         Additive attention, multiplicative ("general") attention, or the plain encoder-decoder.
+    decoder : {"direct", "recursive"}, default="direct"
+        "direct": the decoder's RNN runs over the whole horizon in one call, reading only
+        inputs known in advance (the last observed value, the baseline, covariates, static
+        features), and every step's state then attends to the history (Luong et al.'s
+        order), all steps at once. "recursive": Bahdanau et al.'s decoder, one step at a
+        time, the context fed into the RNN and each forecast fed back as the next step's
+        input (see ``teacher_forcing``). On M3 both are as accurate; "direct" trains several
+        times faster, and never meets an input at prediction time that training did not show it.
+    segment_length : int or "auto", default="auto"
+        Steps per RNN step (SegRNN, Lin et al. 2023): the encoder reads the history in
+        segments of this many steps (padded at the oldest end), so it runs
+        ``input_size / segment_length`` steps and attention weighs that many segments; the
+        direct decoder also emits the horizon in segments. "auto" keeps the encoder at about
+        12 steps: ``ceil(input_size / 12)``, 3 for 36 monthly values, 1 up to 12. Attention
+        weights are reported per step, a segment's weight shared equally by its steps; the
+        fitted value is in ``segment_length_``.
     quantiles : sequence of float or None, default=None
         Levels in (0, 1), e.g. ``(0.1, 0.5, 0.9)``: the model then has one output per level
         (0.5 is added if absent), trained on the pinball loss instead of ``loss``, and kept
@@ -111,7 +127,8 @@ class Seq2SeqForecaster(SaveMixin, BaseEstimator):
         every window's own history; the network reads it at every decoder step and adds its
         output to it. None: the network forecasts on its own.
     teacher_forcing : bool, default=False
-        Train the decoder on the true previous value at every step (teacher forcing) instead of
+        For ``decoder="recursive"`` (the direct decoder never reads a previous value): train
+        the decoder on the true previous value at every step (teacher forcing) instead of
         its own previous forecast. Off by default: ``predict`` feeds the decoder its own
         forecasts, so training the same way teaches it to live with its errors, and the
         validation loss that picks the epoch then measures the forecasts ``predict`` makes (on
@@ -152,6 +169,8 @@ class Seq2SeqForecaster(SaveMixin, BaseEstimator):
         Per-epoch ``train_loss``, ``valid_loss`` and ``seconds``.
     input_size_ : int
         The input size used.
+    segment_length_ : int
+        Steps per segment used (``segment_length`` with "auto" resolved).
     n_series_ : int
         Number of series seen in ``fit``.
     series_ids_ : list
@@ -183,6 +202,8 @@ class Seq2SeqForecaster(SaveMixin, BaseEstimator):
         bidirectional: bool = False,
         dropout: float = 0.0,
         attention: str = "bahdanau",
+        decoder: str = "direct",
+        segment_length: int | str = "auto",
         quantiles=None,
         past_covariates=(),
         missing: str = "error",
@@ -211,6 +232,8 @@ class Seq2SeqForecaster(SaveMixin, BaseEstimator):
         self.bidirectional = bidirectional
         self.dropout = dropout
         self.attention = attention
+        self.decoder = decoder
+        self.segment_length = segment_length
         self.quantiles = quantiles
         self.past_covariates = past_covariates
         self.missing = missing
@@ -333,7 +356,7 @@ class Seq2SeqForecaster(SaveMixin, BaseEstimator):
         sizes = (probe["source"].shape[-1], probe["target_in"].shape[-1], len(levels or [0]))
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(seed)
-            module = numeric.build_core(self, *sizes).to(device)
+            module = numeric.build_core(self, *sizes, input_size).to(device)
             history = train(
                 module,
                 numeric.make_loss(self.loss, levels, free_running=not self.teacher_forcing),
@@ -352,6 +375,7 @@ class Seq2SeqForecaster(SaveMixin, BaseEstimator):
                 ),
             )
         self.module_ = module
+        self.segment_length_ = module.config.segment_length
         self.scaler_ = scaler
         self.season_length_, self.seasonal_indices_ = season, seasonal_indices
         self.history_ = pd.DataFrame(
@@ -809,6 +833,7 @@ class Seq2SeqForecaster(SaveMixin, BaseEstimator):
     def _from_artifacts(cls, state: dict, tensors: dict[str, torch.Tensor]) -> Seq2SeqForecaster:
         est = cls(**params_from_json(state["params"]))
         est.module_ = module_from_artifacts(state, tensors)
+        est.segment_length_ = est.module_.config.segment_length
         est.device_ = torch.device("cpu")
         est.input_size_ = state["input_size_"]
         est.scaler_ = state["scaler_"]

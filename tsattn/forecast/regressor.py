@@ -225,6 +225,16 @@ class Seq2SeqRegressor(RegressorMixin, SaveMixin, BaseEstimator):
         Dropout between stacked layers.
     attention : {"bahdanau", "luong", "none"}, default="bahdanau"
         Additive attention, multiplicative ("general") attention, or the plain encoder-decoder.
+    decoder : {"recursive", "direct"}, default="recursive"
+        "recursive": Bahdanau et al.'s decoder, one step at a time, the context fed into the
+        RNN and the previous target (teacher forcing) or forecast fed in at every step.
+        "direct": the RNN runs over all ``Y`` columns in one call, reading only the last input
+        value, and every step's state then attends to the window (Luong et al.'s order);
+        several times faster. See :class:`Seq2SeqForecaster`.
+    segment_length : int or "auto", default=1
+        Steps per RNN step: the encoder reads each window in segments of this many steps
+        (and the direct decoder emits ``Y`` in segments); "auto" is
+        ``ceil(input_size / 12)``. See :class:`Seq2SeqForecaster`.
     scaler : {"standard", "none"}, default="standard"
         "standard" scales each row's target column (feature 0) and its targets by the mean and
         deviation of that row's input window, and standardises the other features (covariates)
@@ -264,6 +274,8 @@ class Seq2SeqRegressor(RegressorMixin, SaveMixin, BaseEstimator):
         Column names, when ``X`` was a DataFrame with string column names.
     input_size_ : int
         Steps per input window.
+    segment_length_ : int
+        Steps per segment used (``segment_length`` with "auto" resolved).
     n_channels_ : int
         Features per step: 1 for 2-D ``X``, ``X.shape[2]`` for 3-D ``X``.
     horizon_ : int
@@ -309,6 +321,8 @@ class Seq2SeqRegressor(RegressorMixin, SaveMixin, BaseEstimator):
         bidirectional: bool = False,
         dropout: float = 0.0,
         attention: str = "bahdanau",
+        decoder: str = "recursive",
+        segment_length: int | str = 1,
         scaler: str = "standard",
         loss: str = "mae",
         max_epochs: int = 100,
@@ -326,6 +340,8 @@ class Seq2SeqRegressor(RegressorMixin, SaveMixin, BaseEstimator):
         self.bidirectional = bidirectional
         self.dropout = dropout
         self.attention = attention
+        self.decoder = decoder
+        self.segment_length = segment_length
         self.scaler = scaler
         self.loss = loss
         self.max_epochs = max_epochs
@@ -401,7 +417,7 @@ class Seq2SeqRegressor(RegressorMixin, SaveMixin, BaseEstimator):
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(seed)
-            module = numeric.build_core(self, n_channels, 1, 1).to(device)
+            module = numeric.build_core(self, n_channels, 1, 1, X.shape[1]).to(device)
             history = train(
                 module,
                 numeric.make_loss(self.loss),
@@ -411,6 +427,7 @@ class Seq2SeqRegressor(RegressorMixin, SaveMixin, BaseEstimator):
                 np.random.default_rng(seed),
             )
         self.module_ = module
+        self.segment_length_ = module.config.segment_length
         self.history_ = pd.DataFrame(
             history, columns=["epoch", "train_loss", "valid_loss", "seconds"]
         )
@@ -487,6 +504,7 @@ class Seq2SeqRegressor(RegressorMixin, SaveMixin, BaseEstimator):
     def _from_artifacts(cls, state: dict, tensors: dict[str, torch.Tensor]) -> Seq2SeqRegressor:
         est = cls(**params_from_json(state["params"]))
         est.module_ = module_from_artifacts(state, tensors)
+        est.segment_length_ = est.module_.config.segment_length
         est.device_ = torch.device("cpu")
         est.history_ = pd.DataFrame(state["history_"])
         est.n_features_in_ = state["n_features_in_"]
