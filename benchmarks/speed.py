@@ -2,6 +2,7 @@
 
     python benchmarks/speed.py [--dataset m3 retail] [--models tsattn darts_rnn ...]
         [--steps 50] [--warmup 10] [--batch-size 256 | --batch-size default] [--threads 1]
+        [--repeats 1]
     python benchmarks/speed.py --full [--darts-epochs 20] [--nf-steps 1000]
     python benchmarks/speed.py --profile | --flops | --thread-study
 
@@ -12,7 +13,9 @@ default (throughput)
     script again, ``--worker``), on the same data, horizon 18, input size 36, hidden size 64
     and one recurrent layer, then forecasts every series once. Printed: windows per optimiser
     step, median step time, training windows per second, prediction time and series per
-    second, and every peer's throughput as a ratio to tsattn's.
+    second, and every peer's throughput as a ratio to tsattn's. ``--repeats R`` runs R rounds
+    of all models back to back and shows each model's median run, the median of the rounds'
+    ratios and their range (a shared machine's slow spells then fall on a round, not a model).
 ``--full``
     End to end on M3 monthly (all 1428 series, the competition's split): tsattn with its
     defaults (only horizon, input size and the season given), the peers with the training
@@ -409,23 +412,27 @@ def throughput(args) -> int:
         print(
             f"\n{dataset}: horizon {HORIZON}, input {INPUT_SIZE}, hidden {HIDDEN}, "
             f"{args.warmup} + {args.steps} steps, windows per step "
-            f"{args.batch_size or 'library default'}, threads {args.threads}",
+            f"{args.batch_size or 'library default'}, threads {args.threads}, "
+            f"{args.repeats} round(s)",
             flush=True,
         )
-        results = {}
-        for name in args.models:
-            library = MODELS[name][0]
-            if importlib.util.find_spec(library) is None:
-                print(f"  skipped {name}: {library} is not installed here", flush=True)
-                continue
-            results[name] = run_worker(name, args, dataset)
-            state = results[name].get("error") or f"{results[name]['windows_per_s']:.0f} windows/s"
-            print(f"  ran {name}: {state}", flush=True)
-        reference = results.get("tsattn", {}).get("windows_per_s")
-        for row in results.values():
+        names = [name for name in args.models if _installed(name)]
+        # Rounds of every model back to back: a slow spell of a shared machine then falls on
+        # one round rather than on one model, and each round gives its own ratios.
+        runs: dict[str, list[dict]] = {name: [] for name in names}
+        for round_ in range(args.repeats):
+            for name in names:
+                result = run_worker(name, args, dataset)
+                runs[name].append(result)
+                state = result.get("error") or f"{result['windows_per_s']:.0f} windows/s"
+                print(f"  round {round_ + 1}: ran {name}: {state}", flush=True)
+        results = {name: _median_run(done) for name, done in runs.items()}
+        for name, row in results.items():
             row["dataset"] = dataset
-            if reference and "windows_per_s" in row:
-                row["tsattn_speedup"] = reference / row["windows_per_s"]
+            ratios = _round_ratios(runs.get("tsattn", []), runs[name])
+            if ratios:
+                row["tsattn_speedup"] = float(np.median(ratios))
+                row["tsattn_speedup_min"], row["tsattn_speedup_max"] = min(ratios), max(ratios)
             rows.append(row)
         print()
         print(format_throughput(list(results.values())))
@@ -440,22 +447,48 @@ def throughput(args) -> int:
     return 0
 
 
+def _installed(name: str) -> bool:
+    library = MODELS[name][0]
+    if importlib.util.find_spec(library) is None:
+        print(f"  skipped {name}: {library} is not installed here", flush=True)
+        return False
+    return True
+
+
+def _median_run(done: list[dict]) -> dict:
+    """The run with the median windows/s (the first failure if every run failed)."""
+    good = sorted((r for r in done if "error" not in r), key=lambda r: r["windows_per_s"])
+    return dict(good[(len(good) - 1) // 2]) if good else dict(done[0])
+
+
+def _round_ratios(reference: list[dict], other: list[dict]) -> list[float]:
+    """tsattn's windows/s over the model's, round by round."""
+    return [
+        ref["windows_per_s"] / row["windows_per_s"]
+        for ref, row in zip(reference, other, strict=True)
+        if "error" not in ref and "error" not in row
+    ]
+
+
 def format_throughput(rows: list[dict]) -> str:
-    """One line per model; ``tsattn x``: tsattn's windows/s over this model's."""
+    """One line per model; ``tsattn x``: tsattn's windows/s over this model's (median of the
+    rounds' ratios, their range after it when there were several rounds)."""
     header = (
-        f"{'model':<16}{'win/step':>9}{'step ms':>9}{'windows/s':>11}{'tsattn x':>9}"
-        f"{'fit s':>8}{'predict s':>10}{'series/s':>10}"
+        f"{'model':<18}{'win/step':>9}{'step ms':>9}{'windows/s':>11}{'tsattn x':>9}"
+        f"{'x range':>12}{'fit s':>8}{'predict s':>10}{'series/s':>10}"
     )
     lines = [header + "  version", "-" * (len(header) + 9)]
     for row in rows:
         if "error" in row:
-            lines.append(f"{row['model']:<16}  failed: {row['error'][:200]}")
+            lines.append(f"{row['model']:<18}  failed: {row['error'][:200]}")
             continue
+        low, high = row.get("tsattn_speedup_min"), row.get("tsattn_speedup_max")
+        spread = f"{low:.2f}-{high:.2f}" if low is not None and high != low else ""
         lines.append(
-            f"{row['model']:<16}{row['windows_per_step']:>9}{row['step_ms']:>9.1f}"
+            f"{row['model']:<18}{row['windows_per_step']:>9}{row['step_ms']:>9.1f}"
             f"{row['windows_per_s']:>11.0f}{row.get('tsattn_speedup', math.nan):>9.2f}"
-            f"{row['fit_s']:>8.1f}{row['predict_s']:>10.3f}{row['series_per_s']:>10.0f}"
-            f"  {row['version']}"
+            f"{spread:>12}{row['fit_s']:>8.1f}{row['predict_s']:>10.3f}"
+            f"{row['series_per_s']:>10.0f}  {row['version']}"
         )
     return "\n".join(lines)
 
@@ -778,6 +811,9 @@ def main(argv=None) -> int:
         help="windows per step for every model, or 'default' for each library's own",
     )
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="rounds of all models; the median run is shown"
+    )
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per model")
     parser.add_argument("--output", type=Path, help="also write the rows as CSV")

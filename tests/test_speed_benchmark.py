@@ -54,3 +54,14 @@ def test_batch_size_option(speed, capsys):
     with pytest.raises(SystemExit):
         speed.main(["--batch-size", "many"])
     assert "--batch-size must be an integer or 'default'" in capsys.readouterr().err
+
+
+def test_rounds_give_the_median_run_and_per_round_ratios(speed):
+    runs = [{"model": "m", "windows_per_s": w} for w in (300.0, 100.0, 200.0)]
+    runs.append({"model": "m", "error": "boom"})
+    assert speed._median_run(runs)["windows_per_s"] == 200.0
+    assert speed._median_run([{"model": "m", "error": "boom"}])["error"] == "boom"
+    tsattn = [{"windows_per_s": w} for w in (600.0, 400.0, 900.0)]
+    peer = [{"windows_per_s": w} for w in (200.0, 100.0, 300.0)]
+    assert speed._round_ratios(tsattn, peer) == [3.0, 4.0, 3.0]
+    assert speed._round_ratios(tsattn[:1], [{"error": "x"}]) == []

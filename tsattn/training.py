@@ -174,7 +174,7 @@ def train(
     world = distributed.setup(device)
     if world.size > 1:
         _check_world(train_data, valid_data, config, world)
-    optimizer = torch.optim.Adam(module.parameters(), lr=config.learning_rate)
+    optimizer = _adam(list(module.parameters()), config.learning_rate)
     # The training steps call the DDP wrapper (its backward averages the gradients); the
     # estimator keeps the plain module, and evaluation uses it too (no collectives per batch).
     stepped = distributed.wrap(module, device) if world.size > 1 else module
@@ -360,6 +360,20 @@ def _resume(
 
 def _cpu(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu() for k, v in state.items()}
+
+
+def _adam(parameters: list[nn.Parameter], learning_rate: float) -> torch.optim.Adam:
+    """Adam, fused into one kernel over all parameters where this torch has it.
+
+    The unfused step runs about ten operations per parameter tensor; with the small tensors of
+    these models that was 4% of a CPU training step, and the fused step takes a quarter of it.
+    CPU fused Adam came in torch 2.4; older versions (and other devices) refuse it at
+    construction and get the default.
+    """
+    try:
+        return torch.optim.Adam(parameters, lr=learning_rate, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(parameters, lr=learning_rate)
 
 
 def _run_epoch(

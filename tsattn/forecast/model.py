@@ -228,6 +228,8 @@ def add_base(outputs: torch.Tensor, batch: dict[str, torch.Tensor], column: int)
     base = batch.get("base")
     if base is None:
         return outputs
+    if outputs.shape[-1] == 1:
+        return outputs + base[:, : outputs.shape[1], None]
     shift = torch.zeros_like(outputs)  # (B, T, O)
     shift[..., column] = base[:, : outputs.shape[1]]
     return outputs + shift
