@@ -57,7 +57,11 @@ DATASETS = {"m3": ("yearly", "quarterly", "monthly", "other")}
 
 # model name -> (library that must be importable, what it is)
 MODELS = {
-    "tsattn": ("tsattn", "Seq2SeqForecaster (LSTM encoder-decoder, Bahdanau attention)"),
+    "tsattn": ("tsattn", "Seq2SeqForecaster, defaults (direct decoder, segments, Bahdanau)"),
+    "tsattn_recursive": (
+        "tsattn",
+        "Seq2SeqForecaster with decoder='recursive', segment_length=1 (Bahdanau et al.'s decoder)",
+    ),
     "tsattn_luong": ("tsattn", "Seq2SeqForecaster with attention='luong' (ablation)"),
     "tsattn_none": ("tsattn", "Seq2SeqForecaster with attention='none' (ablation)"),
     "tsattn_ensemble": ("tsattn", "Seq2SeqEnsemble: median of 5, input sizes 2h, 3h, 2h, 3h, 2h"),
@@ -102,11 +106,12 @@ def load_split(args) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
 # which returns a long frame (unique_id, ds, yhat). Only fit_predict is timed.
 
 
-def _tsattn(attention="bahdanau", ensemble=False):
+def _tsattn(attention="bahdanau", ensemble=False, **variant):
     def prepare(args, horizon, season, train):
         from tsattn import Seq2SeqEnsemble, Seq2SeqForecaster
 
         params = {"max_epochs": args.epochs} if args.epochs is not None else {}
+        params.update(variant)
         if attention != "bahdanau":
             params["attention"] = attention
         # M3's ds are integer steps, so the season cannot come from a frequency: pass the
@@ -231,6 +236,7 @@ def _neuralforecast(class_name):
 
 PREPARE = {
     "tsattn": _tsattn(),
+    "tsattn_recursive": _tsattn(decoder="recursive", segment_length=1),
     "tsattn_luong": _tsattn("luong"),
     "tsattn_none": _tsattn("none"),
     "tsattn_ensemble": _tsattn(ensemble=True),

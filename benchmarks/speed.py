@@ -647,25 +647,38 @@ def decoding_overhead(batch: int) -> None:
 # --flops: the physical yardstick
 
 
-def model_flops(batch: int, attention_size: int = HIDDEN) -> dict[str, float]:
+def model_flops(
+    batch: int, attention_size: int = HIDDEN, segment: int = 1, direct: bool = False
+) -> dict[str, float]:
     """Matrix-product FLOPs (2 per multiply-add) of one training step, by part.
 
     Forward counts below; backward is counted as twice the forward (the gradients with
     respect to inputs and weights are one matrix product each). Elementwise work (gates,
     the attention's add and sigmoid, softmax) is not counted, as is usual for such yardsticks.
+    ``segment`` steps per encoder step (and per decoder step when ``direct``); the direct
+    decoder's RNN reads no context, and its head writes ``segment`` values per step.
     """
-    e, h, s, t, a = 1, HIDDEN, INPUT_SIZE, HORIZON, attention_size
-    forward = {
-        "encoder LSTM": s * 2 * 4 * h * (e + h),
-        "bridge": 2 * 2 * h * h,
-        "key projection": s * 2 * h * a,
-        "decoder query projection": t * 2 * h * a,
-        "attention energies v^T s": t * 2 * s * a,
-        "attention context": t * 2 * s * h,
-        "decoder LSTM cell": t * 2 * 4 * h * (e + h + h),
-        "output head": t * 2 * (h + h + e),
+    return {name: 3 * batch * flop for name, (flop, _) in _products(segment, direct).items()}
+
+
+def _products(segment: int, direct: bool, attention_size: int = HIDDEN) -> dict:
+    """Per part: (forward FLOPs per window, (rows per window, inner, cols, calls per step))."""
+    e, h, a, k = 1, HIDDEN, attention_size, segment
+    s = -(-INPUT_SIZE // k)  # encoder steps
+    t = -(-HORIZON // k) if direct else HORIZON  # decoder steps
+    step_in = k * e if direct else e  # values a decoder step reads
+    out = k if direct else 1  # values a decoder step writes
+    cell_in = step_in + h + (0 if direct else h)  # + the context, fed in by the recursive one
+    return {
+        "encoder LSTM": (s * 2 * 4 * h * (k * e + h), (1, k * e + h, 4 * h, 3 * s)),
+        "bridge": (2 * 2 * h * h, (1, h, h, 3 * 2)),
+        "key projection": (s * 2 * h * a, (s, h, a, 3)),
+        "decoder query projection": (t * 2 * h * a, (1, h, a, 3 * t)),
+        "attention energies v^T s": (t * 2 * s * a, (s, a, 1, 3 * t)),
+        "attention context": (t * 2 * s * h, (1, s, h, 3 * t)),
+        "decoder LSTM": (t * 2 * 4 * h * cell_in, (1, cell_in, 4 * h, 3 * t)),
+        "output head": (t * 2 * (h + h + step_in) * out, (1, 2 * h + step_in, out, 3 * t)),
     }
-    return {name: 3 * batch * value for name, value in forward.items()}
 
 
 def matmul_seconds(m: int, k: int, n: int, repeats: int = 50) -> float:
@@ -683,78 +696,79 @@ def matmul_seconds(m: int, k: int, n: int, repeats: int = 50) -> float:
     return best
 
 
+FLOP_MODELS = {
+    "default (direct decoder, segments of 3)": {"decoder": "direct", "segment_length": 3},
+    "recursive decoder, no segments": {"decoder": "recursive", "segment_length": 1},
+}
+
+
 def flops(args) -> int:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
     from tsattn.core.seq2seq import CoreConfig, Seq2Seq
+    from tsattn.training import _adam
 
     set_threads(args.threads)
     batch = args.batch_size or 256
-    torch.manual_seed(0)
-    module = Seq2Seq(CoreConfig(hidden_size=HIDDEN))
-    optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
-    source = torch.randn(batch, INPUT_SIZE, 1)
-    target_in = torch.randn(batch, HORIZON, 1)
-    target = torch.randn(batch, HORIZON)
-    mask = torch.ones(batch, INPUT_SIZE, dtype=torch.bool)
-
-    def step():
-        outputs, _ = module(source, target_in, mask)
-        loss = (outputs[..., 0] - target).abs().mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(module.parameters(), 1.0)
-        optimizer.step()
-        return float(loss.detach())
-
-    for _ in range(args.warmup):
-        step()
-    times = []
-    for _ in range(args.steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    step_s = float(np.median(times))
-    parts = model_flops(batch)
-    total = sum(parts.values())
-    with FlopCounterMode(display=False) as counter:
-        step()
-    counted = counter.get_total_flops()
-    # The same products as plain matmuls: (rows, inner, cols, how many per step incl. backward)
-    e, h, s, t = 1, HIDDEN, INPUT_SIZE, HORIZON
-    shapes = {
-        "encoder LSTM": (batch, e + h, 4 * h, 3 * s),
-        "bridge": (batch, h, h, 3 * 2),
-        "key projection": (batch * s, h, h, 3),
-        "decoder query projection": (batch, h, h, 3 * t),
-        "attention energies v^T s": (batch * s, h, 1, 3 * t),
-        "attention context": (batch, s, h, 3 * t),  # as one (B x S) @ (S x K)-sized product
-        "decoder LSTM cell": (batch, e + 2 * h, 4 * h, 3 * t),
-        "output head": (batch, 2 * h + e, 1, 3 * t),
-    }
-    print(f"training step, batch {batch}, threads {args.threads}: {step_s * 1e3:.1f} ms (median)")
-    print(f"{'part':<28}{'GFLOP':>8}{'matmul ms':>11}{'matmul GFLOP/s':>16}")
-    plain = 0.0
-    for name, (m, k, n, count) in shapes.items():
-        seconds = matmul_seconds(m, k, n) * count
-        plain += seconds
-        rate = parts[name] / seconds / 1e9
-        print(f"{name:<28}{parts[name] / 1e9:>8.3f}{seconds * 1e3:>11.2f}{rate:>16.1f}")
     big = matmul_seconds(1024, 1024, 1024, repeats=5)
-    print(
-        f"\nmodel FLOPs per step {total / 1e9:.3f} G (torch FlopCounterMode counts "
-        f"{counted / 1e9:.3f} G: it misses the fused LSTM encoder and matrix-vector products)"
-    )
-    print(f"achieved: {total / step_s / 1e9:.1f} GFLOP/s")
-    print(
-        f"the same products as plain matmuls: {plain * 1e3:.1f} ms, "
-        f"{total / plain / 1e9:.1f} GFLOP/s -> the step reaches {100 * plain / step_s:.0f}% of it"
-    )
-    print(
-        f"a 1024^3 matmul reaches {2 * 1024**3 / big / 1e9:.1f} GFLOP/s -> the step "
-        f"reaches {100 * total / step_s / (2 * 1024**3 / big):.0f}% of that"
-    )
+    for title, config in FLOP_MODELS.items():
+        torch.manual_seed(0)
+        module = Seq2Seq(CoreConfig(hidden_size=HIDDEN, **config))
+        optimizer = _adam(list(module.parameters()), 1e-3)  # what fit uses
+        source = torch.randn(batch, INPUT_SIZE, 1)
+        target_in = torch.randn(batch, HORIZON, 1)
+        target = torch.randn(batch, HORIZON)
+        mask = torch.ones(batch, INPUT_SIZE, dtype=torch.bool)
+
+        def step():
+            outputs, _ = module(source, target_in, mask)  # noqa: B023
+            loss = (outputs[..., 0] - target).abs().mean()  # noqa: B023
+            optimizer.zero_grad(set_to_none=True)  # noqa: B023
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(module.parameters(), 1.0)  # noqa: B023
+            optimizer.step()  # noqa: B023
+            return float(loss.detach())
+
+        for _ in range(args.warmup):
+            step()
+        times = []
+        for _ in range(args.steps):
+            start = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - start)
+        step_s = float(np.median(times))
+        direct = config["decoder"] == "direct"
+        products = _products(config["segment_length"], direct)
+        parts = model_flops(batch, segment=config["segment_length"], direct=direct)
+        total = sum(parts.values())
+        with FlopCounterMode(display=False) as counter:
+            step()
+        counted = counter.get_total_flops()
+        print(f"\n{title}: training step, batch {batch}, threads {args.threads}: "
+              f"{step_s * 1e3:.1f} ms (median)")  # fmt: skip
+        print(f"{'part':<28}{'GFLOP':>8}{'matmul ms':>11}{'matmul GFLOP/s':>16}")
+        plain = 0.0
+        # The same products as plain matmuls, batch rows at a time, as often as a step runs them
+        for name, (_, (rows, k, n, count)) in products.items():
+            seconds = matmul_seconds(batch * rows, k, n) * count
+            plain += seconds
+            rate = parts[name] / seconds / 1e9
+            print(f"{name:<28}{parts[name] / 1e9:>8.3f}{seconds * 1e3:>11.2f}{rate:>16.1f}")
+        print(
+            f"model FLOPs per step {total / 1e9:.3f} G (torch FlopCounterMode counts "
+            f"{counted / 1e9:.3f} G: it misses fused LSTMs and matrix-vector products)"
+        )
+        print(f"achieved: {total / step_s / 1e9:.1f} GFLOP/s")
+        print(
+            f"the same products as plain matmuls: {plain * 1e3:.1f} ms, "
+            f"{total / plain / 1e9:.1f} GFLOP/s -> the step reaches {100 * plain / step_s:.0f}% "
+            "of it"
+        )
+        print(
+            f"a 1024^3 matmul reaches {2 * 1024**3 / big / 1e9:.1f} GFLOP/s -> the step "
+            f"reaches {100 * total / step_s / (2 * 1024**3 / big):.0f}% of that"
+        )
     return 0
 
 

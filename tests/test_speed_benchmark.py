@@ -45,9 +45,18 @@ def test_model_flops_by_hand(speed):
     # training costs 3x the forward.
     assert parts["encoder LSTM"] == 3 * 2 * 36 * 2 * 256 * 65
     # Decoder cell: 18 steps, input = previous value (1) + context (64) + state (64).
-    assert parts["decoder LSTM cell"] == 3 * 2 * 18 * 2 * 256 * 129
+    assert parts["decoder LSTM"] == 3 * 2 * 18 * 2 * 256 * 129
     assert parts["attention energies v^T s"] == 3 * 2 * 18 * 2 * 36 * 64
     assert sum(speed.model_flops(batch=4).values()) == 2 * sum(parts.values())
+
+
+def test_model_flops_of_the_direct_decoder_with_segments_by_hand(speed):
+    parts = speed.model_flops(batch=2, segment=3, direct=True)
+    # Encoder: 12 steps reading 3 values each; decoder: 6 steps of 3 values, no context fed in.
+    assert parts["encoder LSTM"] == 3 * 2 * 12 * 2 * 256 * (3 + 64)
+    assert parts["decoder LSTM"] == 3 * 2 * 6 * 2 * 256 * (3 + 64)
+    assert parts["attention energies v^T s"] == 3 * 2 * 6 * 2 * 12 * 64
+    assert parts["output head"] == 3 * 2 * 6 * 2 * (64 + 64 + 3) * 3
 
 
 def test_batch_size_option(speed, capsys):

@@ -303,3 +303,45 @@ def test_capped_epochs_validate_on_a_fixed_evenly_spread_subset():
     valid = Regression(n=100, seed=1)
     train(linear(), mse, Regression(), valid, config(max_epochs=1, batch_size=4), rng())
     assert sorted(np.concatenate(valid.requests).tolist()) == list(range(100))
+
+
+# --------------------------------------------------------------------------------------------
+# glibc keeps freed memory while training (fewer page faults per step), and only then
+
+
+class _FakeLibc:
+    def __init__(self):
+        self.calls = []
+
+    def mallopt(self, parameter, value):
+        self.calls.append(("mallopt", parameter, value))
+        return 1
+
+    def malloc_trim(self, pad):
+        self.calls.append(("malloc_trim", pad))
+        return 1
+
+
+def test_training_holds_freed_memory_and_gives_it_back_after(monkeypatch):
+    libc = _FakeLibc()
+    monkeypatch.setattr(training, "_glibc", lambda: libc)
+    with training._reuse_freed_memory():
+        during = list(libc.calls)
+    mib = 2**20
+    # mmap threshold -3 at glibc's 32 MiB ceiling, trim threshold -1 raised while training
+    assert during == [("mallopt", -3, 32 * mib), ("mallopt", -1, 256 * mib)]
+    assert libc.calls[2:] == [("mallopt", -1, 64 * mib), ("malloc_trim", 0)]
+
+
+def test_memory_settings_are_restored_when_training_fails(monkeypatch):
+    libc = _FakeLibc()
+    monkeypatch.setattr(training, "_glibc", lambda: libc)
+    with pytest.raises(RuntimeError, match="boom"), training._reuse_freed_memory():
+        raise RuntimeError("boom")
+    assert libc.calls[-1] == ("malloc_trim", 0)
+
+
+def test_without_glibc_memory_settings_are_left_alone(monkeypatch):
+    monkeypatch.setattr(training, "_glibc", lambda: None)
+    with training._reuse_freed_memory():
+        pass  # nothing to call, nothing raised
