@@ -88,6 +88,7 @@ HORIZON, INPUT_SIZE, HIDDEN = 18, 36, 64
 # model name -> (library that must be importable, what it is, its own default windows per step)
 MODELS = {
     "tsattn": ("tsattn", "tsattn Seq2SeqForecaster, its default decoder and segments", 256),
+    "tsattn_att16": ("tsattn", "tsattn defaults with attention_size=16", 256),
     "tsattn_recursive": (
         "tsattn",
         "tsattn with Bahdanau et al.'s step-by-step decoder, no segments",
@@ -170,6 +171,7 @@ def set_threads(threads: int) -> None:
 # tsattn's variants: parameters on top of the defaults.
 TSATTN_VARIANTS = {
     "tsattn": {},
+    "tsattn_att16": {"attention_size": 16},
     "tsattn_recursive": {"decoder": "recursive", "segment_length": 1},
 }
 
@@ -336,6 +338,7 @@ def worker(args) -> int:
         n_steps = args.warmup + args.steps + 1  # intervals need one step more
         run = {
             "tsattn": run_tsattn,
+            "tsattn_att16": run_tsattn,
             "tsattn_recursive": run_tsattn,
             "darts_rnn": lambda *a: run_darts(*a, block=False),
             "darts_blockrnn": lambda *a: run_darts(*a, block=True),

@@ -237,3 +237,12 @@ def test_regressor_takes_the_direct_decoder_and_segments():
     r2 = Seq2SeqRegressor(hidden_size=8, max_epochs=3, decoder="direct", segment_length=4,
                           random_state=0, verbose=False).fit(X, Y)  # fmt: skip
     assert r2.module_.encoder.rnn.input_size == 4 and r2.predict(X).shape == Y.shape
+
+
+def test_attention_size_sets_the_additive_units_and_none_means_hidden_size(panel):
+    f = Seq2SeqForecaster(**tiny(attention_size=3)).fit(panel)
+    assert f.module_.decoder.attention.key_layer.out_features == 3
+    g = Seq2SeqForecaster(**tiny()).fit(panel)
+    assert g.module_.decoder.attention.key_layer.out_features == 8  # hidden_size
+    with pytest.raises(ValueError, match="attention_size must be an integer >= 1"):
+        Seq2SeqForecaster(**tiny(attention_size=0)).fit(panel)

@@ -26,7 +26,8 @@ def test_get_params_lists_every_constructor_argument():
     assert params["hidden_size"] == 8 and params["horizon"] == 3 and params["random_state"] == 0
     assert set(params) == {
         "horizon", "input_size", "hidden_size", "num_layers", "cell", "bidirectional", "dropout",
-        "attention", "decoder", "segment_length", "quantiles", "past_covariates", "missing",
+        "attention", "attention_size", "decoder", "segment_length", "quantiles",
+        "past_covariates", "missing",
         "calendar_features", "nonnegative",
         "scaler", "season_length", "baseline", "teacher_forcing", "loss", "max_epochs",
         "windows_per_epoch",

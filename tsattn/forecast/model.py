@@ -30,6 +30,7 @@ def check_model_params(est) -> None:
         raise TypeError(f"bidirectional must be True or False, got {est.bidirectional!r}")
     check_float("dropout", est.dropout, 0.0, 1.0)
     check_option("attention", est.attention, ATTENTIONS)
+    check_int("attention_size", est.attention_size, allow_none=True)
     check_option("decoder", est.decoder, DECODERS)
     if est.segment_length != "auto":
         check_int("segment_length", est.segment_length)
@@ -69,6 +70,7 @@ def build_core(
             bidirectional=bool(est.bidirectional),
             dropout=float(est.dropout),
             attention=est.attention,
+            attention_size=est.attention_size or 0,  # 0: the hidden size
             decoder=est.decoder,
             segment_length=segment_length(est.segment_length, input_size),
         )
