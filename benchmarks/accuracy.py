@@ -62,6 +62,7 @@ MODELS = {
         "tsattn",
         "Seq2SeqForecaster with decoder='recursive', segment_length=1 (Bahdanau et al.'s decoder)",
     ),
+    "tsattn_att16": ("tsattn", "Seq2SeqForecaster with attention_size=16"),
     "tsattn_luong": ("tsattn", "Seq2SeqForecaster with attention='luong' (ablation)"),
     "tsattn_none": ("tsattn", "Seq2SeqForecaster with attention='none' (ablation)"),
     "tsattn_ensemble": ("tsattn", "Seq2SeqEnsemble: median of 5, input sizes 2h, 3h, 2h, 3h, 2h"),
@@ -237,6 +238,7 @@ def _neuralforecast(class_name):
 PREPARE = {
     "tsattn": _tsattn(),
     "tsattn_recursive": _tsattn(decoder="recursive", segment_length=1),
+    "tsattn_att16": _tsattn(attention_size=16),
     "tsattn_luong": _tsattn("luong"),
     "tsattn_none": _tsattn("none"),
     "tsattn_ensemble": _tsattn(ensemble=True),

@@ -179,7 +179,7 @@ TSATTN_VARIANTS = {
 def tsattn_model(args, batch, n_steps, device):
     from tsattn import Seq2SeqForecaster
 
-    variant = TSATTN_VARIANTS[args.worker]
+    variant = TSATTN_VARIANTS[args.worker or "tsattn"]  # --profile runs the defaults
     if args.full:
         # The library's defaults; M3's ds are integer steps, so the season is passed.
         return Seq2SeqForecaster(

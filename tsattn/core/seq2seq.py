@@ -184,7 +184,9 @@ class Seq2Seq(nn.Module):
         if self.direct:
             outputs, weights = self._decode_direct(target_in, state, memory)
         else:
-            outputs, weights = self._decode_recursive(target_in, state, memory, feedback)
+            outputs, weights = self._decode_recursive(
+                target_in, state, memory, feedback, return_weights
+            )
         if not return_weights or weights is None:
             return outputs, None
         return outputs, self._step_weights(weights, mask, source.shape[1], outputs.shape[1])
@@ -202,7 +204,7 @@ class Seq2Seq(nn.Module):
         outputs = self.head(features).reshape(batch, -1, self.config.output_size)
         return outputs[:, :steps], weights  # (B, T, O)
 
-    def _decode_recursive(self, target_in, state, memory, feedback):
+    def _decode_recursive(self, target_in, state, memory, feedback, keep_weights):
         """One step at a time: (B, T, O) outputs and (B, T, S / k) weights (or None)."""
         outputs, all_weights = [], []
         step_in = target_in[:, 0]
@@ -211,7 +213,7 @@ class Seq2Seq(nn.Module):
                 step_in = target_in[:, t] if feedback is None else feedback(outputs[-1], t)
             out, state, weights = self.step(step_in, state, memory)  # (B, O)
             outputs.append(out)
-            if weights is not None:
+            if keep_weights and weights is not None:
                 all_weights.append(weights)
         stacked = torch.stack(outputs, dim=1)  # (B, T, O)
         return stacked, (torch.stack(all_weights, dim=1) if all_weights else None)
