@@ -1,6 +1,7 @@
 """Sales-grade forecasting on simulated retail sales: covariates and calibrated intervals.
 
     OMP_NUM_THREADS=1 python benchmarks/sales.py [--series 100] [--epochs 60] [--seeds 0 1 2]
+        [--decoder recursive] [--segment-length 1]
 
 For every seed, simulates weekly unit sales (``tsattn.datasets.make_retail_sales``: prices,
 promotions, holidays, intermittent low sellers), holds out the last ``--horizon`` weeks, and fits
@@ -32,6 +33,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--static", action="store_true", help="also fit with static features")
     parser.add_argument("--coverage", type=float, default=0.8)
+    parser.add_argument("--decoder", help="tsattn's decoder; default: the library's")
+    parser.add_argument("--segment-length", help="an int or 'auto'; default: the library's")
     args = parser.parse_args(argv)
 
     import torch
@@ -42,6 +45,12 @@ def main(argv=None) -> int:
     from tsattn.forecast.metrics import interval_coverage, mae, smape
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    architecture = {}
+    if args.decoder is not None:
+        architecture["decoder"] = args.decoder
+    if args.segment_length is not None:
+        length = args.segment_length
+        architecture["segment_length"] = length if length == "auto" else int(length)
     rows = []
     for seed in args.seeds:
         y, X, static = make_retail_sales(n_series=args.series, n_periods=args.periods, seed=seed)
@@ -73,6 +82,7 @@ def main(argv=None) -> int:
                 max_epochs=args.epochs,
                 random_state=seed,
                 verbose=False,
+                **architecture,
             )
             started = time.perf_counter()
             model.fit(train, **fit_kwargs)

@@ -89,8 +89,9 @@ class Seq2SeqForecaster(SaveMixin, BaseEstimator):
         Steps per RNN step (SegRNN, Lin et al. 2023): the encoder reads the history in
         segments of this many steps (padded at the oldest end), so it runs
         ``input_size / segment_length`` steps and attention weighs that many segments; the
-        direct decoder also emits the horizon in segments. "auto" keeps the encoder at about
-        12 steps: ``ceil(input_size / 12)``, 3 for 36 monthly values, 1 up to 12. Attention
+        direct decoder also emits the horizon in segments. "auto" keeps the encoder at 16
+        steps or fewer: ``ceil(input_size / 16)``, 3 for 36 monthly or 48 weekly values, 1 up
+        to 16. Attention
         weights are reported per step, a segment's weight shared equally by its steps; the
         fitted value is in ``segment_length_``.
     quantiles : sequence of float or None, default=None

@@ -239,7 +239,7 @@ class Seq2SeqRegressor(RegressorMixin, SaveMixin, BaseEstimator):
     segment_length : int or "auto", default=1
         Steps per RNN step: the encoder reads each window in segments of this many steps
         (and the direct decoder emits ``Y`` in segments); "auto" is
-        ``ceil(input_size / 12)``. See :class:`Seq2SeqForecaster`.
+        ``ceil(input_size / 16)``. See :class:`Seq2SeqForecaster`.
     scaler : {"standard", "none"}, default="standard"
         "standard" scales each row's target column (feature 0) and its targets by the mean and
         deviation of that row's input window, and standardises the other features (covariates)
