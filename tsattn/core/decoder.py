@@ -21,6 +21,8 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from tsattn.core.encoder import stacked_rnn
+
 # Per layer: (h,) for a GRU, (h, c) for an LSTM, each (B, H).
 DecoderState = list[tuple[torch.Tensor, ...]]
 
@@ -169,14 +171,7 @@ class DirectDecoder(nn.Module):
         super().__init__()
         self.attention = attention
         self.context_size = key_size if attention is not None else 0
-        rnn_class = nn.LSTM if cell == "lstm" else nn.GRU
-        self.rnn = rnn_class(
-            input_size,
-            hidden_size,
-            num_layers=num_layers,
-            batch_first=True,
-            dropout=dropout if num_layers > 1 else 0.0,
-        )
+        self.rnn = stacked_rnn(cell, input_size, hidden_size, num_layers, dropout)
         self.output_size = hidden_size + self.context_size + input_size
 
     def init_memory(self, values: torch.Tensor, mask: torch.Tensor | None) -> Memory:

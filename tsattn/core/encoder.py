@@ -15,6 +15,31 @@ CELLS = ("lstm", "gru")
 State = tuple[torch.Tensor, ...]
 
 
+def stacked_rnn(
+    cell: str,
+    input_size: int,
+    hidden_size: int,
+    num_layers: int,
+    dropout: float,
+    bidirectional: bool = False,
+) -> nn.Module:
+    """A batch-first ``nn.LSTM`` or ``nn.GRU``: one fused call over a sequence.
+
+    Dropout applies between stacked layers only; ``cell`` is checked here for every user.
+    """
+    if cell not in CELLS:
+        raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
+    rnn_class = nn.LSTM if cell == "lstm" else nn.GRU
+    return rnn_class(
+        input_size,
+        hidden_size,
+        num_layers=num_layers,
+        batch_first=True,
+        bidirectional=bidirectional,
+        dropout=dropout if num_layers > 1 else 0.0,
+    )
+
+
 class RNNEncoder(nn.Module):
     """A stacked LSTM or GRU over the source, optionally bidirectional.
 
@@ -47,17 +72,7 @@ class RNNEncoder(nn.Module):
         decoder_size: int | None = None,
     ):
         super().__init__()
-        if cell not in CELLS:
-            raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
-        rnn_class = nn.LSTM if cell == "lstm" else nn.GRU
-        self.rnn = rnn_class(
-            input_size,
-            hidden_size,
-            num_layers=num_layers,
-            batch_first=True,
-            bidirectional=bidirectional,
-            dropout=dropout if num_layers > 1 else 0.0,
-        )
+        self.rnn = stacked_rnn(cell, input_size, hidden_size, num_layers, dropout, bidirectional)
         self.num_layers = num_layers
         self.directions = 2 if bidirectional else 1
         self.output_size = hidden_size * self.directions
