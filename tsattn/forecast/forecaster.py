@@ -75,7 +75,7 @@ class Seq2SeqForecaster(SaveMixin, BaseEstimator):
     attention_size : int or None, default=None
         Units of the additive (Bahdanau) attention's hidden layer; None means ``hidden_size``.
         Every decoder step's scores cost batch x positions x units, so fewer units train
-        faster (on M3 monthly, 16 units instead of 64: 1.24x the windows per second, sMAPE
+        faster (on M3 monthly, 16 units instead of 64: 1.2x the windows per second, sMAPE
         13.82 against 13.81 over three seeds). Not used by Luong attention.
     decoder : {"direct", "recursive"}, default="direct"
         "direct": the decoder's RNN runs over the whole horizon in one call, reading only
@@ -84,16 +84,15 @@ class Seq2SeqForecaster(SaveMixin, BaseEstimator):
         order), all steps at once. "recursive": Bahdanau et al.'s decoder, one step at a
         time, the context fed into the RNN and each forecast fed back as the next step's
         input (see ``teacher_forcing``). On M3 both are as accurate; "direct" trains several
-        times faster, and never meets an input at prediction time that training did not show it.
+        times faster, and never meets an input at prediction time that training did not show.
     segment_length : int or "auto", default="auto"
         Steps per RNN step (SegRNN, Lin et al. 2023): the encoder reads the history in
         segments of this many steps (padded at the oldest end), so it runs
         ``input_size / segment_length`` steps and attention weighs that many segments; the
         direct decoder also emits the horizon in segments. "auto" keeps the encoder at 16
         steps or fewer: ``ceil(input_size / 16)``, 3 for 36 monthly or 48 weekly values, 1 up
-        to 16. Attention
-        weights are reported per step, a segment's weight shared equally by its steps; the
-        fitted value is in ``segment_length_``.
+        to 16. Attention weights are reported per step, a segment's weight shared equally by
+        its steps; the fitted value is in ``segment_length_``.
     quantiles : sequence of float or None, default=None
         Levels in (0, 1), e.g. ``(0.1, 0.5, 0.9)``: the model then has one output per level
         (0.5 is added if absent), trained on the pinball loss instead of ``loss``, and kept

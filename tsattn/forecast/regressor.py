@@ -228,7 +228,7 @@ class Seq2SeqRegressor(RegressorMixin, SaveMixin, BaseEstimator):
     attention_size : int or None, default=None
         Units of the additive (Bahdanau) attention's hidden layer; None means ``hidden_size``.
         Every decoder step's scores cost batch x positions x units, so fewer units train
-        faster (on M3 monthly, 16 units instead of 64: 1.24x the windows per second, sMAPE
+        faster (on M3 monthly, 16 units instead of 64: 1.2x the windows per second, sMAPE
         13.82 against 13.81 over three seeds). Not used by Luong attention.
     decoder : {"recursive", "direct"}, default="recursive"
         "recursive": Bahdanau et al.'s decoder, one step at a time, the context fed into the
