@@ -509,10 +509,7 @@ def full(args) -> int:
     )
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name in args.models:
-            if importlib.util.find_spec(MODELS[name][0]) is None:
-                print(f"  skipped {name}: {MODELS[name][0]} is not installed here", flush=True)
-                continue
+        for name in filter(_installed, args.models):
             out = Path(tmp) / f"{name}.csv"
             row = run_worker(name, args, "m3", out=out)
             if "error" not in row:

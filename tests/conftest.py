@@ -18,6 +18,21 @@ def monthly_series():
     return pd.Series(values, index=index, name="sales")
 
 
+@pytest.fixture
+def theta_batch():
+    """Four windows (input 6, horizon 3) of one sine series, with its Theta baseline."""
+    from tsattn.forecast.theta import theta_states
+    from tsattn.forecast.windows import WindowBatches, WindowIndex
+
+    values = (10 + np.sin(np.arange(40.0))).astype(np.float32)
+    offsets = np.array([0, 40])
+    batches = WindowBatches(
+        values, offsets, WindowIndex(np.zeros(4, np.int64), np.arange(10, 14)), 6, 3, "standard",
+        torch.device("cpu"), baseline=theta_states(values, offsets),
+    )  # fmt: skip
+    return batches.batch(np.arange(4))
+
+
 def tiny(**overrides):
     """Keyword arguments of a tiny, fast, seeded forecaster."""
     params = dict(

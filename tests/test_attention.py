@@ -274,3 +274,21 @@ def test_luong_rejects_unknown_score():
     with pytest.raises(ValueError, match="score must be one of") as info:
         LuongAttention(4, 4, score="concat")
     assert "general" in str(info.value) and "dot" in str(info.value)
+
+
+@pytest.mark.parametrize("shape", [(4, 12), (3, 5, 9)])
+def test_short_axis_softmax_matches_torch_in_values_and_gradients(shape):
+    # Axes under 16 take tsattn's vectorised form on CPU; it must be torch's softmax.
+    generator = torch.Generator().manual_seed(0)
+    energy = (torch.randn(*shape, generator=generator) * 5).requires_grad_()
+    mask = torch.rand(shape[0], shape[-1], generator=generator) > 0.3
+    mask[:, 0] = True  # every row keeps a position
+    weights = masked_softmax(energy, mask)
+    broadcast = mask if len(shape) == 2 else mask[:, None]
+    expected = energy.masked_fill(~broadcast, float("-inf")).softmax(-1)
+    torch.testing.assert_close(weights, expected)
+    assert (weights[~broadcast.expand_as(weights)] == 0).all()
+    upstream = torch.randn(*shape, generator=generator)
+    (got,) = torch.autograd.grad(weights, energy, upstream)
+    (want,) = torch.autograd.grad(expected, energy, upstream)
+    torch.testing.assert_close(got, want)

@@ -1,6 +1,7 @@
 """The direct decoder (the whole horizon in one call) and segments (k steps per RNN step)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -8,8 +9,6 @@ from tsattn import Seq2SeqForecaster, Seq2SeqRegressor, load, make_windows
 from tsattn.core.attention import BahdanauAttention, LuongAttention, masked_softmax
 from tsattn.core.seq2seq import CoreConfig, Seq2Seq, _segments
 from tsattn.forecast.model import decode, make_loss, roll_out, segment_length
-from tsattn.forecast.theta import theta_states
-from tsattn.forecast.windows import WindowBatches, WindowIndex
 
 B, S, T = 3, 7, 5
 
@@ -57,7 +56,9 @@ def test_additive_energy_of_many_queries_has_the_tanh_gradients():
     z = attention.query_layer(queries)[:, :, None] + attention.key_layer(keys)[:, None]
     expected = masked_softmax(attention.energy_layer(torch.tanh(z))[..., 0], None)
     torch.testing.assert_close(weights, expected)
-    grads = torch.autograd.grad(weights.square().sum(), [queries, keys, attention.energy_layer.weight])
+    grads = torch.autograd.grad(
+        weights.square().sum(), [queries, keys, attention.energy_layer.weight]
+    )
     wanted = torch.autograd.grad(
         expected.square().sum(), [queries, keys, attention.energy_layer.weight]
     )
@@ -141,7 +142,9 @@ def test_a_direct_segment_decodes_k_steps_from_one_rnn_step():
     assert module(source, target_in, mask)[0].shape == (B, T, 2)
 
 
-@pytest.mark.parametrize(("input_size", "expected"), [(8, 1), (16, 1), (17, 2), (36, 3), (48, 3), (104, 7)])
+@pytest.mark.parametrize(
+    ("input_size", "expected"), [(8, 1), (16, 1), (17, 2), (36, 3), (48, 3), (104, 7)]
+)
 def test_auto_segment_length_keeps_the_encoder_at_16_steps_or_fewer(input_size, expected):
     assert segment_length("auto", input_size) == expected
     assert segment_length(4, input_size) == 4
@@ -151,25 +154,17 @@ def test_auto_segment_length_keeps_the_encoder_at_16_steps_or_fewer(input_size, 
 # Forecasting with it: no target leaks into training, predict is what the loss scored
 
 
-def _forecast_batch():
-    values = (10 + np.sin(np.arange(40.0))).astype(np.float32)
-    offsets = np.array([0, 40])
-    batches = WindowBatches(
-        values, offsets, WindowIndex(np.zeros(4, np.int64), np.arange(10, 14)), 6, 3, "standard",
-        torch.device("cpu"), baseline=theta_states(values, offsets),
-    )  # fmt: skip
-    return batches.batch(np.arange(4))
-
-
 @pytest.mark.parametrize("free_running", [False, True])
-def test_direct_training_never_reads_the_true_previous_values(free_running):
-    batch = _forecast_batch()
+def test_direct_training_never_reads_the_true_previous_values(theta_batch, free_running):
+    batch = theta_batch
     module = model(target_features=batch["target_in"].shape[-1], source_features=1,
                    output_size=1, decoder="direct")  # fmt: skip
     changed = batch["target_in"].clone()
     changed[:, 1:, 0] += 5.0  # other "true previous values"
     expected = decode(module, batch, batch["target_in"], free_running=free_running)[0]
-    torch.testing.assert_close(decode(module, batch, changed, free_running=free_running)[0], expected)
+    torch.testing.assert_close(
+        decode(module, batch, changed, free_running=free_running)[0], expected
+    )
     forecast, _ = roll_out(module, batch, 3)  # what predict runs, in the data's units
     scaled = (forecast - batch["loc"]) / batch["scale"]
     loss = make_loss("mae", free_running=free_running)(module, batch)
@@ -185,9 +180,9 @@ def tiny(**params):
 def panel():
     rng = np.random.default_rng(0)
     t = np.arange(60.0)
-    import pandas as pd
-
-    return pd.DataFrame({f"s{i}": 20 + 5 * np.sin(t / 3 + i) + rng.normal(0, 1, 60) for i in range(3)})
+    return pd.DataFrame(
+        {f"s{i}": 20 + 5 * np.sin(t / 3 + i) + rng.normal(0, 1, 60) for i in range(3)}
+    )
 
 
 def test_forecaster_defaults_are_the_direct_decoder_with_auto_segments(panel):
@@ -205,7 +200,9 @@ def test_segmented_forecaster_round_trips_and_explains_every_step(tmp_path, pane
     assert forecast.shape == (4, 3) and np.isfinite(forecast.to_numpy()).all()
     weights = f.attention_weights()
     assert weights["lag"].max() == 10 and weights["step"].max() == 4
-    np.testing.assert_allclose(weights.groupby(["unique_id", "step"])["weight"].sum(), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(
+        weights.groupby(["unique_id", "step"])["weight"].sum(), 1.0, rtol=1e-5
+    )
     f.save(tmp_path / "m.tsattn")
     g = load(tmp_path / "m.tsattn")
     assert g.segment_length_ == 3 and g.decoder == decoder

@@ -120,25 +120,18 @@ def test_bad_baseline_is_refused_before_training(monthly_series):
 # Free-running training (teacher_forcing=False): the loss sees what predict produces
 
 
-def _batch_and_module():
+def _recursive_module(batch):
     from tsattn.core.seq2seq import CoreConfig, Seq2Seq
 
-    values = (10 + np.sin(np.arange(40.0))).astype(np.float32)
-    offsets = np.array([0, 40])
-    batches = WindowBatches(
-        values, offsets, WindowIndex(np.zeros(4, np.int64), np.arange(10, 14)), 6, 3, "standard",
-        torch.device("cpu"), baseline=theta_states(values, offsets),
-    )  # fmt: skip
-    batch = batches.batch(np.arange(4))
     torch.manual_seed(0)
     module = Seq2Seq(CoreConfig(target_features=batch["target_in"].shape[-1], hidden_size=8))
-    return batch, module.eval()
+    return module.eval()
 
 
-def test_free_running_reads_only_the_first_decoder_input():
+def test_free_running_reads_only_the_first_decoder_input(theta_batch):
     from tsattn.forecast.model import decode
 
-    batch, module = _batch_and_module()
+    batch, module = theta_batch, _recursive_module(theta_batch)
     changed = batch["target_in"].clone()
     changed[:, 1:, 0] += 5.0  # other "true previous values"
     free = decode(module, batch, batch["target_in"], free_running=True)[0]
@@ -147,10 +140,10 @@ def test_free_running_reads_only_the_first_decoder_input():
     assert not torch.allclose(forced[:, 1:], free[:, 1:])  # teacher forcing reads them
 
 
-def test_free_running_loss_is_the_error_of_the_forecast_predict_makes():
+def test_free_running_loss_is_the_error_of_the_forecast_predict_makes(theta_batch):
     from tsattn.forecast.model import make_loss, roll_out
 
-    batch, module = _batch_and_module()
+    batch, module = theta_batch, _recursive_module(theta_batch)
     # roll_out is what predict runs; scaled back with loc/scale it gives the loss's outputs
     forecast, _ = roll_out(module, batch, 3)  # (B, H) in the data's units
     scaled = (forecast - batch["loc"]) / batch["scale"]

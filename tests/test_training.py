@@ -345,3 +345,41 @@ def test_without_glibc_memory_settings_are_left_alone(monkeypatch):
     monkeypatch.setattr(training, "_glibc", lambda: None)
     with training._reuse_freed_memory():
         pass  # nothing to call, nothing raised
+
+
+def test_fit_trains_inside_the_memory_settings(monkeypatch):
+    libc = _FakeLibc()
+    monkeypatch.setattr(training, "_glibc", lambda: libc)
+    seen = []
+
+    def loss(module, batch):  # what the memory settings were while a step ran
+        seen.append(len(libc.calls))
+        return mse(module, batch)
+
+    train(linear(), loss, Regression(), None, config(max_epochs=2), rng())
+    assert seen and all(count == 2 for count in seen)  # set before the first step, not yet undone
+    assert libc.calls[-1] == ("malloc_trim", 0)  # undone after the last
+
+
+# --------------------------------------------------------------------------------------------
+# The optimiser: Adam, fused where torch has it
+
+
+def test_adam_is_fused_where_torch_offers_it():
+    optimizer = training._adam(list(linear().parameters()), 0.01)
+    assert isinstance(optimizer, torch.optim.Adam)
+    assert optimizer.defaults["lr"] == 0.01
+    assert optimizer.defaults["fused"] is True  # torch 2.4+ on CPU
+
+
+def test_adam_falls_back_when_fused_is_refused(monkeypatch):
+    real = torch.optim.Adam
+
+    def no_fused(params, lr, fused=None):
+        if fused:
+            raise RuntimeError("`fused=True` requires all the params to be on a supported device")
+        return real(params, lr=lr)
+
+    monkeypatch.setattr(torch.optim, "Adam", no_fused)
+    optimizer = training._adam(list(linear().parameters()), 0.01)
+    assert not optimizer.defaults["fused"]

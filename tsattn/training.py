@@ -121,6 +121,52 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return resolved
 
 
+# glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MMAP_THRESHOLD = 32 * 2**20  # the most glibc allows, and where its own adaptive threshold ends
+_TRIM_DURING_FIT = 256 * 2**20
+_TRIM_AFTER_FIT = 2 * _MMAP_THRESHOLD  # what glibc's adaptive rule sets beside that threshold
+
+
+@contextlib.contextmanager
+def _reuse_freed_memory():
+    """Let glibc keep freed memory for the next training step instead of unmapping it.
+
+    A training step allocates and frees tensors of a few MB (the attention's (B, T, S, A)
+    scores, the LSTMs' workspaces). With glibc's defaults the freed top of the heap is handed
+    back to the kernel every step and touched again the next, which measured 800-2,900 page
+    faults per step on M3 monthly, 5-10% of the step on this project's CPU and the main source
+    of its run-to-run spread; with these settings, under 60. This is what PyTorch's CPU
+    performance guide gets from jemalloc or tcmalloc, done in-process and only while training.
+    Afterwards the trim threshold goes back to glibc's own adaptive value and what the fit held
+    is released. Elsewhere than glibc (macOS, Windows, musl) nothing changes.
+    """
+    libc = _glibc()
+    if libc is None:
+        yield
+        return
+    libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
+    libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_DURING_FIT)
+    try:
+        yield
+    finally:
+        libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_AFTER_FIT)
+        libc.malloc_trim(0)
+
+
+@functools.cache
+def _glibc():
+    """The C library when it is glibc (it has mallopt and malloc_trim), else None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None)
+    except OSError:
+        return None
+    return libc if hasattr(libc, "gnu_get_libc_version") else None  # musl lacks it
+
+
+@_reuse_freed_memory()
 def train(
     module: nn.Module,
     loss_fn: Callable[[nn.Module, dict[str, torch.Tensor]], torch.Tensor],
@@ -202,55 +248,54 @@ def train(
         unit="epoch",
     )
     try:
-        with _reuse_freed_memory():
-            for epoch in epochs:
-                started = time.perf_counter()
-                train_sum = _run_epoch(stepped, loss_fn, train_data, config, optimizer, rng, world)
-                valid_sum = _loss_sum(module, loss_fn, valid_data, config.batch_size, world)
-                if world.size > 1:  # one collective per epoch: every rank sees the same losses
-                    reduced = distributed.all_reduce_sum([*train_sum, *valid_sum], device)
-                    train_sum, valid_sum = (reduced[0], reduced[1]), (reduced[2], reduced[3])
-                train_loss = train_sum[0] / max(train_sum[1], 1)
-                valid_loss = valid_sum[0] / valid_sum[1] if valid_sum[1] else math.nan
-                monitored = valid_loss if valid_data is not None and len(valid_data) else train_loss
-                if not math.isfinite(train_loss) or not math.isfinite(monitored):
-                    module.load_state_dict(best_state)
-                    bad = train_loss if not math.isfinite(train_loss) else monitored
-                    raise TrainingDivergedError(
-                        f"the loss became {bad} at epoch {epoch}; the weights of the best epoch "
-                        f"are kept. Likely causes: a learning rate too high (now "
-                        f"{config.learning_rate}), or extreme values in the data (try scaler='standard')"
-                    )
-                history.append(
-                    {
-                        "epoch": epoch,
-                        "train_loss": train_loss,
-                        "valid_loss": valid_loss,
-                        "seconds": time.perf_counter() - started,
-                    }
+        for epoch in epochs:
+            started = time.perf_counter()
+            train_sum = _run_epoch(stepped, loss_fn, train_data, config, optimizer, rng, world)
+            valid_sum = _loss_sum(module, loss_fn, valid_data, config.batch_size, world)
+            if world.size > 1:  # one collective per epoch: every rank sees the same losses
+                reduced = distributed.all_reduce_sum([*train_sum, *valid_sum], device)
+                train_sum, valid_sum = (reduced[0], reduced[1]), (reduced[2], reduced[3])
+            train_loss = train_sum[0] / max(train_sum[1], 1)
+            valid_loss = valid_sum[0] / valid_sum[1] if valid_sum[1] else math.nan
+            monitored = valid_loss if valid_data is not None and len(valid_data) else train_loss
+            if not math.isfinite(train_loss) or not math.isfinite(monitored):
+                module.load_state_dict(best_state)
+                bad = train_loss if not math.isfinite(train_loss) else monitored
+                raise TrainingDivergedError(
+                    f"the loss became {bad} at epoch {epoch}; the weights of the best epoch "
+                    f"are kept. Likely causes: a learning rate too high (now "
+                    f"{config.learning_rate}), or extreme values in the data (try scaler='standard')"
                 )
-                epochs.set_postfix(train=f"{train_loss:.4f}", valid=f"{valid_loss:.4f}")
-                if monitored < best_loss:
-                    best_loss, best_state, stale = monitored, _copy_state(module), 0
-                else:
-                    stale += 1
-                patience = config.early_stopping_patience
-                # A barely trained model's flat forecast can score a validation low that takes
-                # many epochs to beat (seen on AirPassengers and M3): no stop before 2 * patience.
-                stop = patience is not None and stale >= patience and epoch >= 2 * patience
-                if checkpoint is not None:
-                    checkpoint.save(
-                        module,
-                        optimizer,
-                        rng,
-                        history,
-                        best_loss,
-                        best_state,
-                        stale,
-                        finished=stop or epoch == config.max_epochs,
-                    )
-                if stop:
-                    break
+            history.append(
+                {
+                    "epoch": epoch,
+                    "train_loss": train_loss,
+                    "valid_loss": valid_loss,
+                    "seconds": time.perf_counter() - started,
+                }
+            )
+            epochs.set_postfix(train=f"{train_loss:.4f}", valid=f"{valid_loss:.4f}")
+            if monitored < best_loss:
+                best_loss, best_state, stale = monitored, _copy_state(module), 0
+            else:
+                stale += 1
+            patience = config.early_stopping_patience
+            # A barely trained model's flat forecast can score a validation low that takes
+            # many epochs to beat (seen on AirPassengers and M3): no stop before 2 * patience.
+            stop = patience is not None and stale >= patience and epoch >= 2 * patience
+            if checkpoint is not None:
+                checkpoint.save(
+                    module,
+                    optimizer,
+                    rng,
+                    history,
+                    best_loss,
+                    best_state,
+                    stale,
+                    finished=stop or epoch == config.max_epochs,
+                )
+            if stop:
+                break
     except KeyboardInterrupt:
         warnings.warn(
             f"training interrupted after {len(history)} epoch(s); keeping the best weights so far",
@@ -365,51 +410,6 @@ def _resume(
 
 def _cpu(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu() for k, v in state.items()}
-
-
-# glibc's mallopt parameters (malloc.h)
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_MMAP_THRESHOLD = 32 * 2**20  # the most glibc allows, and where its own adaptive threshold ends
-_TRIM_DURING_FIT = 256 * 2**20
-_TRIM_AFTER_FIT = 2 * _MMAP_THRESHOLD  # what glibc's adaptive rule sets beside that threshold
-
-
-@contextlib.contextmanager
-def _reuse_freed_memory():
-    """Let glibc keep freed memory for the next training step instead of unmapping it.
-
-    A training step allocates and frees tensors of a few MB (the attention's (B, T, S, A)
-    scores, the LSTMs' workspaces). With glibc's defaults the freed top of the heap is handed
-    back to the kernel every step and touched again the next, which measured 800-2,000 page
-    faults per step on M3 monthly, 5-10% of the step on this project's CPU and the main source
-    of its run-to-run spread; with these settings, under 60. This is what PyTorch's CPU
-    performance guide gets from jemalloc or tcmalloc, done in-process and only while training.
-    Afterwards the trim threshold goes back to glibc's own adaptive value and what the fit held
-    is released. Elsewhere than glibc (macOS, Windows, musl) nothing changes.
-    """
-    libc = _glibc()
-    if libc is None:
-        yield
-        return
-    libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
-    libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_DURING_FIT)
-    try:
-        yield
-    finally:
-        libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_AFTER_FIT)
-        libc.malloc_trim(0)
-
-
-@functools.cache
-def _glibc():
-    """The C library when it is glibc (it has mallopt and malloc_trim), else None."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(None)
-    except OSError:
-        return None
-    return libc if hasattr(libc, "gnu_get_libc_version") else None  # musl lacks it
 
 
 def _adam(parameters: list[nn.Parameter], learning_rate: float) -> torch.optim.Adam:
