@@ -390,14 +390,14 @@ def _with_names(frame: pd.DataFrame, names: dict) -> pd.DataFrame:
 
 
 def _plot(y, point, band, names: dict, path: str) -> None:
-    from tsattn.plotting import _pyplot, plot_forecast
+    from tsattn.plotting import plot_forecast, pyplot
 
     history = _long(y, names) if names["layout"] == "wide" else y
     forecast = _long(point, names)
     if band is not None:
         forecast = forecast.merge(_long(band, names))
     ids = list(pd.unique(history["unique_id"]))[:4]
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(len(ids), 1, figsize=(9, 2.6 * len(ids)), squeeze=False)
     for ax, uid in zip(axes[:, 0], ids, strict=True):
         plot_forecast(

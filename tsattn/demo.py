@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     from tsattn import Seq2SeqForecaster
     from tsattn.datasets import make_retail_sales
     from tsattn.forecast.metrics import interval_coverage, mae, smape
-    from tsattn.plotting import _pyplot, plot_attention, plot_forecast
+    from tsattn.plotting import plot_attention, plot_forecast, pyplot
 
     torch.set_num_threads(1)  # small models on a shared CPU: one thread avoids OpenMP spinning
     y, X, static = make_retail_sales(n_series=args.series, n_periods=156, seed=0)
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     coverage = interval_coverage(joined["y"], joined["lower"], joined["upper"])
     print(f"80% interval (calibrated on the validation weeks) holds {coverage:.0%} of them\n")
 
-    plt = _pyplot()
+    plt = pyplot()
     best_sellers = train.groupby("unique_id")["y"].mean().sort_values(ascending=False).index[:4]
     figure, axes = plt.subplots(len(best_sellers), 1, figsize=(10, 2.6 * len(best_sellers)))
     for ax, uid in zip(np.atleast_1d(axes), best_sellers, strict=True):

@@ -5,12 +5,24 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tsattn._validation import check_int
 
-def _pyplot():
+
+def pyplot():
+    """Return :mod:`matplotlib.pyplot`, switched to the Agg backend on a machine without a display.
+
+    Importing pyplot on a headless machine (CI, a server) with an interactive backend fails or
+    hangs; Agg draws to files only, which is all such a machine can show.
+
+    Returns
+    -------
+    module
+        :mod:`matplotlib.pyplot`.
+    """
     import matplotlib
 
     if matplotlib.get_backend().lower() not in ("agg",) and not _has_display():
-        matplotlib.use("Agg")  # headless machines (CI, servers) have no window to draw in
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     return plt
@@ -22,41 +34,104 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY")) or os.name == "nt"
 
 
-def plot_forecast(history, forecast, actual=None, *, ax=None, title=None, history_tail=None):
-    """Draw a series' history, its forecast and, if given, the actual values over the horizon.
+def plot_forecast(
+    history,
+    forecast,
+    actual=None,
+    *,
+    ax=None,
+    title=None,
+    history_tail=None,
+    ids=None,
+    max_series=8,
+    ncols=2,
+):
+    """Draw series' histories, their forecasts and, if given, the actual values over the horizon.
+
+    One series is drawn into one axes. A panel of several series (a long frame with
+    ``unique_id``, or a wide frame with a column per series) is drawn as a grid of axes, one
+    per series, each titled by its id: the series in ``ids``, or the first ``max_series``.
 
     Parameters
     ----------
     history : pandas.Series or pandas.DataFrame
-        The observed series, indexed by time (or a long frame of one series: ``ds``, ``y``).
+        The observed series, indexed by time; a long frame (``unique_id``, ``ds``, ``y``) of
+        one or many series; or a wide frame indexed by time with one column per series.
     forecast : pandas.Series or pandas.DataFrame
         The point forecast; a DataFrame with columns ``lower`` and ``upper`` (and ``forecast``,
         ``y`` or ``"0.5"``) also draws the interval as a band, as do quantile columns
-        (``"0.1"``, ..., the outermost two). A frame indexed by time, or a long frame of one
-        series (``unique_id``, ``ds``, ...) as ``predict``, ``predict_interval`` and
+        (``"0.1"``, ..., the outermost two). A frame indexed by time, or a long frame
+        (``unique_id``, ``ds``, ...) as ``predict``, ``predict_interval`` and
         ``predict_quantiles`` return it; a frame with only ``lower`` and ``upper`` draws the
-        band alone.
-    actual : pandas.Series or None
-        Held-out values to compare with.
+        band alone. For a wide history: a wide point forecast, or the (series, level) columns
+        of ``predict_interval`` and ``predict_quantiles``.
+    actual : pandas.Series, pandas.DataFrame or None
+        Held-out values to compare with: a Series for one series; for a panel, a frame laid out
+        as ``history``.
     ax : matplotlib.axes.Axes or None
-        Where to draw; a new figure when None.
+        Where to draw one series; a new figure when None. A panel always draws a new figure.
     title : str or None
-        The axes' title.
+        The axes' title; for a panel, the figure's.
     history_tail : int or None
-        Draw only the last ``history_tail`` observations of the history.
+        Draw only the last ``history_tail`` observations of each history.
+    ids : sequence or None
+        Keyword-only. The series of a panel to draw, in this order; None draws the first
+        ``max_series`` of ``history``.
+    max_series : int, default=8
+        Keyword-only. At most this many series of a panel are drawn when ``ids`` is None.
+    ncols : int, default=2
+        Keyword-only. Columns of the panel's grid.
 
     Returns
     -------
-    matplotlib.axes.Axes
+    matplotlib.axes.Axes or matplotlib.figure.Figure
+        The axes for one series; the figure holding one axes per series for a panel (a long
+        history of several series or a wide history), or whenever ``ids`` is given.
     """
-    plt = _pyplot()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 3.5))
-    if isinstance(history, pd.DataFrame):
-        history = _by_time(history, "history")["y"]
+    panel = _is_panel(history) or ids is not None
+    if not panel:
+        plt = pyplot()
+        if ax is None:
+            _, ax = plt.subplots(figsize=(9, 3.5))
+        if isinstance(history, pd.DataFrame):
+            history = _by_time(history, "history")["y"]
+        _draw(ax, history, forecast, actual, history_tail=history_tail, title=title)
+        return ax
+    chosen = _chosen_ids(history, ids, max_series)
+    ncols = check_int("ncols", ncols)
+    if ax is not None:
+        raise ValueError(
+            "ax draws one series, and history holds a panel; leave ax=None to draw the panel's "
+            "grid, or select one series first, e.g. history[history['unique_id'] == uid]"
+        )
+    # Every series is cut out before a figure opens, so bad input leaves no half-drawn figure.
+    pieces = [
+        (
+            _one(history, uid, "history")["y"],
+            _one(forecast, uid, "forecast"),
+            None if actual is None else _column(_one(actual, uid, "actual")),
+        )
+        for uid in chosen
+    ]
+    plt = pyplot()
+    ncols = min(ncols, len(chosen))
+    nrows = -(-len(chosen) // ncols)
+    figure, axes = plt.subplots(nrows, ncols, figsize=(5 * ncols, 2.6 * nrows), squeeze=False)
+    for extra in axes.flat[len(chosen) :]:
+        extra.remove()
+    for i, (axis, uid, piece) in enumerate(zip(axes.flat, chosen, pieces, strict=False)):
+        _draw(axis, *piece, history_tail=history_tail, title=str(uid), legend=i == 0)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def _draw(ax, history, forecast, actual, *, history_tail, title, legend=True) -> None:
+    """Draw one series' history (by time), forecast and actuals into ``ax``."""
     shown = history.iloc[-history_tail:] if history_tail else history
     ax.plot(shown.index, shown.to_numpy(), color="0.25", lw=1.2, label="history")
-    point = forecast
+    point = forecast  # None: nothing forecast for this series of a panel
     if isinstance(forecast, pd.DataFrame):
         forecast = _by_time(forecast, "forecast")
         point_column = next((c for c in ("forecast", "y", "0.5") if c in forecast.columns), None)
@@ -82,8 +157,74 @@ def plot_forecast(history, forecast, actual=None, *, ax=None, title=None, histor
         ax.plot(actual.index, actual.to_numpy(), color="C3", lw=1.2, ls="--", label="actual")
     if title:
         ax.set_title(title)
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
-    return ax
+    if legend:
+        ax.legend(loc="upper left", fontsize=8, frameon=False)
+
+
+def _is_panel(frame) -> bool:
+    """Whether ``frame`` holds several series: long with many ids, or wide (a column each)."""
+    if not isinstance(frame, pd.DataFrame):
+        return False
+    if "unique_id" in frame.columns:
+        return frame["unique_id"].nunique() > 1
+    return "ds" not in frame.columns and "y" not in frame.columns
+
+
+def _series_ids(frame: pd.DataFrame) -> list:
+    if "unique_id" in frame.columns:
+        return list(pd.unique(frame["unique_id"]))
+    return list(pd.unique(frame.columns.get_level_values(0)))
+
+
+def _chosen_ids(history, ids, max_series) -> list:
+    """The ids of a panel to draw: those asked for, checked, or the first ``max_series``."""
+    if not isinstance(history, pd.DataFrame) or not (
+        "unique_id" in history.columns or "ds" not in history.columns
+    ):
+        raise TypeError(
+            "ids selects series of a panel: pass history as a long frame (unique_id, ds, y) or "
+            f"a wide frame (a column per series), not a {type(history).__name__}"
+        )
+    known = _series_ids(history)
+    if ids is None:
+        return known[: check_int("max_series", max_series)]
+    check_int("max_series", max_series)
+    chosen = list(ids) if pd.api.types.is_list_like(ids) else [ids]
+    if not chosen:
+        raise ValueError("ids is empty; pass at least one series id, or None for the first ones")
+    unknown = [uid for uid in chosen if uid not in set(known)]
+    if unknown:
+        raise ValueError(
+            f"ids {unknown} are not series of history; it holds {len(known)} series, e.g. "
+            f"{known[:5]}"
+        )
+    return chosen
+
+
+def _column(frame: pd.DataFrame | None) -> pd.Series | None:
+    return None if frame is None else frame["y"]
+
+
+def _one(frame, uid, name: str) -> pd.DataFrame | None:
+    """One series of a long or wide frame, indexed by time, its target column named ``y``.
+
+    None when the frame holds nothing of that series.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(
+            f"history holds a panel, so {name} must be a DataFrame of the same panel (long "
+            f"with unique_id, or wide), not a {type(frame).__name__}"
+        )
+    if "unique_id" in frame.columns:
+        rows = frame[frame["unique_id"] == uid]
+        return None if rows.empty else rows.drop(columns="unique_id").set_index("ds")
+    if "ds" in frame.columns:
+        raise ValueError(f"{name} has a ds column but no unique_id; a panel's {name} needs both")
+    if uid not in frame.columns.get_level_values(0):
+        return None
+    if isinstance(frame.columns, pd.MultiIndex):  # (series, level) of intervals and quantiles
+        return frame[uid]
+    return frame[uid].rename("y").to_frame()
 
 
 def _by_time(frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -159,7 +300,7 @@ def plot_attention(
     ):
         if labels is not None and len(labels) != size:
             raise ValueError(f"{name} has {len(labels)} labels for {size} weights along its axis")
-    plt = _pyplot()
+    plt = pyplot()
     if ax is None:
         rows, cols = values.shape
         _, ax = plt.subplots(figsize=(max(3.0, 0.45 * cols + 1.5), max(2.5, 0.4 * rows + 1.2)))
