@@ -360,9 +360,12 @@ def _from_long(y: pd.DataFrame, name: str, allow_nan: bool = False) -> Panel:
     ds = y[TIME_COL]
     time_format: dict = {}
     if pd.api.types.is_datetime64_any_dtype(ds.dtype):
-        # Timestamps are compared as naive nanoseconds; the unit and zone are given back on output.
+        # Timestamps are compared as naive nanoseconds, aware ones in UTC: a wall clock repeats
+        # an hour when daylight saving time ends, and those hours are not duplicates. The unit
+        # and zone are given back on output.
         time_format = {"unit": ds.dt.unit, "tz": None if ds.dt.tz is None else str(ds.dt.tz)}
-        times = ds.dt.tz_localize(None).to_numpy() if ds.dt.tz is not None else ds.to_numpy()
+        times = ds.dt.tz_convert("UTC").dt.tz_localize(None) if ds.dt.tz is not None else ds
+        times = times.to_numpy()
         times = times.astype("datetime64[ns]").astype(np.int64)
         kind = "datetime"
     elif pd.api.types.is_integer_dtype(ds.dtype):
@@ -391,11 +394,17 @@ def _from_long(y: pd.DataFrame, name: str, allow_nan: bool = False) -> Panel:
         what = f"{name} series {_jsonable(uniques[i])!r}"
         _check_finite(values[offsets[i] : offsets[i + 1]], what)
         _check_no_nan(values[offsets[i] : offsets[i + 1]], what, allow_nan)
+    tz = time_format.get("tz")
     axis = _long_axis(
-        times, offsets, steps[same_series], kind, uniques, codes[1:][same_series], name
+        times, offsets, steps[same_series], kind, uniques, codes[1:][same_series], name, tz
     )
     last_raw = times[offsets[1:] - 1]
-    last = list(pd.to_datetime(last_raw)) if kind == "datetime" else [int(t) for t in last_raw]
+    if kind == "datetime" and tz is not None:
+        last = list(pd.to_datetime(last_raw).tz_localize("UTC").tz_convert(tz))
+    elif kind == "datetime":
+        last = list(pd.to_datetime(last_raw))
+    else:
+        last = [int(t) for t in last_raw]
     ids = [_jsonable(u) for u in uniques]
     return Panel(
         values=values.astype(np.float32),
@@ -407,8 +416,13 @@ def _from_long(y: pd.DataFrame, name: str, allow_nan: bool = False) -> Panel:
     )
 
 
-def _long_axis(times, offsets, steps, kind, uniques, step_codes, name) -> TimeAxis:
-    """Infer one frequency for all series of a long table and reject gaps."""
+def _long_axis(times, offsets, steps, kind, uniques, step_codes, name, tz=None) -> TimeAxis:
+    """Infer one frequency for all series of a long table and reject gaps.
+
+    ``times`` are int64 nanoseconds, in UTC when ``tz`` names the timestamps' zone: the
+    frequency and its grid are then taken in that zone (a day is 23 or 25 hours across a change
+    of daylight saving time, an hour is always one).
+    """
     lengths = np.diff(offsets)
     longest = int(np.argmax(lengths))
     if kind == "integer":
@@ -417,16 +431,40 @@ def _long_axis(times, offsets, steps, kind, uniques, step_codes, name) -> TimeAx
         freq: str | int = step
     else:
         span = pd.DatetimeIndex(times[offsets[longest] : offsets[longest + 1]])
+        span = span if tz is None else span.tz_localize("UTC").tz_convert(tz)
         freq = _infer_freq(span, f"{name} series {_jsonable(uniques[longest])!r}")
         # Month, quarter and year steps vary in length; take every step length the frequency has.
-        grid = pd.date_range(pd.Timestamp(times.min()), pd.Timestamp(times.max()), freq=freq)
-        allowed = np.unique(np.diff(grid.asi8)) if len(grid) > 1 else np.unique(steps)
+        start, end = pd.Timestamp(times.min()), pd.Timestamp(times.max())
+        if tz is not None:
+            start, end = (t.tz_localize("UTC").tz_convert(tz) for t in (start, end))
+        grid = pd.date_range(start, end, freq=freq)
+        grid_keys = grid.as_unit("ns").asi8
+        allowed = np.unique(np.diff(grid_keys)) if len(grid) > 1 else np.unique(steps)
     bad = ~np.isin(steps, allowed)
     if bad.any():
         sid = _jsonable(uniques[step_codes[bad][0]])
         raise ValueError(
             f"{name} series {sid!r} has gaps or irregular timestamps (frequency {freq!r} inferred); "
             f"fill the missing dates (e.g. with 0 sales) so that every series is regular"
+        )
+    # Regular steps are not enough: every series must sit on the one grid that the forecasts
+    # and X are dated on, or a month-end series among month-start ones (a Wednesday series
+    # among Sunday ones, odd integers among even ones) is shifted by part of a step.
+    if kind == "integer":
+        off_grid = (times - times[offsets[longest]]) % step != 0
+    else:
+        off_grid = ~np.isin(times, grid_keys)
+    if off_grid.any():
+        first = int(np.flatnonzero(off_grid)[0])
+        sid = _jsonable(uniques[int(np.searchsorted(offsets, first, side="right")) - 1])
+        ref = _jsonable(uniques[longest])
+        stamp = int(times[first]) if kind == "integer" else pd.Timestamp(int(times[first]))
+        raise ValueError(
+            f"{name} series {sid!r} is not on the time grid of series {ref!r} (frequency "
+            f"{freq!r}): its timestamp {stamp} falls between two steps of that grid. Series on "
+            f"different anchors (month start and month end, weeks ending on different days, odd "
+            f"and even integers) cannot share one model's dates; move them onto one anchor "
+            f"(e.g. ds.dt.to_period('M').dt.to_timestamp()) or forecast them separately"
         )
     return TimeAxis(kind, freq)
 
@@ -508,7 +546,8 @@ def _long_frame(forecasts, ids, last, axis, layout, columns) -> pd.DataFrame:
     ds = stamps[0].append(stamps[1:]) if n > 1 else stamps[0]
     if layout.get("unit"):
         ds = ds.as_unit(layout["unit"])
-        ds = ds.tz_localize(layout["tz"]) if layout.get("tz") else ds
+        if layout.get("tz"):  # aware when the stamps continue an aware ``last``
+            ds = ds.tz_localize(layout["tz"]) if ds.tz is None else ds.tz_convert(layout["tz"])
     frame = pd.DataFrame({ID_COL: np.repeat(np.asarray(ids, dtype=object), horizon), TIME_COL: ds})
     if layout["kind"] == "series" and columns is None:
         frame[TARGET_COL] = forecasts.reshape(-1)
