@@ -1,4 +1,7 @@
-"""Covariates X (known in advance and past-only), calendar features and static features."""
+"""Covariates X (known in advance and past-only): alignment, scaling, formats, the spec, errors."""
+
+import dataclasses
+import json
 
 import numpy as np
 import pandas as pd
@@ -8,13 +11,8 @@ from conftest import tiny
 
 import tsattn
 from tsattn import Seq2SeqForecaster
-from tsattn.forecast.covariates import (
-    calendar_values,
-    encode_static,
-    fit_design,
-    resolve_calendar,
-)
-from tsattn.forecast.panel import TimeAxis, to_panel
+from tsattn.forecast.covariates import CovariateSpec, fit_design, future_design
+from tsattn.forecast.panel import to_panel
 
 INDEX = pd.date_range("2021-01-04", periods=40, freq="W-MON")
 FUTURE = pd.date_range(INDEX[-1], periods=4, freq="W-MON")[1:]  # the 3 forecast weeks
@@ -57,7 +55,7 @@ def test_history_rows_are_aligned_with_every_series_timestamps():
     X = _long_x().sample(frac=1.0, random_state=0)  # row order must not matter
     panel = to_panel(y)
     design = fit_design(panel, X, None, [], False)
-    assert design.spec.known == ["promo", "price"] and design.spec.past == []
+    assert design.spec.known == ("promo", "price") and design.spec.past == ()
     assert design.history.shape == (70, 2)
     # promo is a 0/1 flag: kept as it is; s1's rows are the last 30 weeks of the calendar
     expected_promo = np.r_[np.arange(40) % 5 == 0, np.arange(10, 40) % 5 == 0].astype(float)
@@ -68,7 +66,7 @@ def test_history_rows_are_aligned_with_every_series_timestamps():
     relative = np.log(raw / means)
     expected = (relative - relative.mean()) / relative.std()
     np.testing.assert_allclose(design.history[:, 1], expected, rtol=1e-5, atol=1e-6)
-    assert design.spec.relative == [False, True]
+    assert design.spec.relative == (False, True)
 
 
 def test_a_price_cut_reads_the_same_for_cheap_and_dear_products():
@@ -84,16 +82,18 @@ def test_decoder_reads_the_horizon_covariates_encoder_the_history():
     y = _long()
     X = _long_x()
     f = Seq2SeqForecaster(**tiny()).fit(y, X=X)
-    future = f._covariate_blocks(
-        np.arange(2 * 3 * 2, dtype=np.float32).reshape(2, 3, 2)
-    )  # fake horizon rows
-    keep = np.diff(f._context_offsets)
-    assert list(keep) == [6, 6]
-    offsets = future["covariate_offsets"]
-    assert list(offsets) == [0, 9, 18]
-    blocks = future["covariates"]
-    np.testing.assert_array_equal(blocks[6:9], np.arange(6).reshape(3, 2))
-    np.testing.assert_array_equal(blocks[:6], f._covariate_context[:6])
+    context = f.context_
+    batch = context.window_batches(X, torch.device("cpu")).batch(np.arange(2))
+    # the encoder reads every series' last 6 scaled history rows of X beside the target
+    history = context.covariate_context.reshape(2, 6, 2)
+    np.testing.assert_array_equal(batch["source"][..., 1:].numpy(), history)
+    # the decoder reads the horizon's rows of X after the target and the Theta baseline
+    panel = to_panel(y)
+    design = fit_design(panel, X, None, [], False)
+    future = future_design(
+        design.spec, X, panel.layout, panel.ids, panel.axis, panel.last, 3, design.means
+    )
+    np.testing.assert_allclose(batch["target_in"][..., 2:].numpy(), future, rtol=1e-6)
     # sizes of the core: target + 2 covariates into the encoder; target, the Theta baseline
     # and 2 covariates into the decoder
     assert f.module_.config.source_features == 3
@@ -192,61 +192,56 @@ def test_save_and_load_keep_covariates_static_and_quantiles(tmp_path):
 
 
 # --------------------------------------------------------------------------------------------
-# Calendar features
+# The spec: built once, frozen, saved as JSON
 
 
-def test_calendar_values_by_hand():
-    stamps = pd.DatetimeIndex(["2024-01-01", "2024-01-04", "2024-04-01"])  # Mon, Thu, Apr
-    values = calendar_values(stamps, ["dayofweek", "month"])
-    np.testing.assert_allclose(values[:, 0], np.sin(2 * np.pi * np.array([0, 3, 0]) / 7))
-    np.testing.assert_allclose(values[:, 1], np.cos(2 * np.pi * np.array([0, 3, 0]) / 7))
-    np.testing.assert_allclose(values[:, 2], np.sin(2 * np.pi * np.array([0, 0, 3]) / 12))
-    np.testing.assert_allclose(values[:, 3], np.cos(2 * np.pi * np.array([0, 0, 3]) / 12))
+def test_spec_is_frozen_and_holds_no_list_of_the_caller():
+    known = ["promo"]
+    spec = CovariateSpec(known=known, loc=[0.0], scale=[1.0], relative=[False])
+    known.append("price")  # the caller's list changes; the spec does not
+    assert spec.known == ("promo",) and spec.x_names == ["promo"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.known = ("price",)
+    changed = dataclasses.replace(spec, past=["traffic"])
+    assert changed.past == ("traffic",) and spec.past == ()
+    assert changed.x_names == ["promo", "traffic"] and changed.n_columns == 2
 
 
-@pytest.mark.parametrize(
-    "freq, expected",
-    [
-        ("h", ["hour", "dayofweek", "week"]),
-        ("D", ["dayofweek", "week"]),
-        ("W-MON", ["week"]),
-        ("MS", ["month"]),
-        ("QS", ["quarter"]),
-    ],
-)
-def test_calendar_features_true_picks_by_frequency(freq, expected):
-    assert resolve_calendar(True, TimeAxis("datetime", freq)) == expected
+def test_spec_json_round_trip_matches_the_saved_form():
+    static = pd.DataFrame({"kind": ["x", "y"], "size": [1.0, 3.0]}, index=["s0", "s1"])
+    design = fit_design(to_panel(_long()), _long_x(), static, ["price"], ["week"])
+    spec = design.spec
+    assert spec.known == ("promo",) and spec.past == ("price",) and spec.calendar == ("week",)
+    assert spec.n_future == 1 + 2 and spec.n_columns == 4 and design.history.shape == (70, 4)
+    state = json.loads(json.dumps(spec.to_json()))  # what a model file holds
+    assert state["known"] == ["promo"] and state["static"][0]["levels"] == ["x", "y"]
+    assert set(state) == {"known", "past", "calendar", "loc", "scale", "relative", "static"}
+    assert CovariateSpec.from_json(state) == spec
+    assert CovariateSpec.from_json({}) == CovariateSpec() == CovariateSpec.from_json(None)
 
 
-def test_calendar_features_reach_the_decoder_without_x():
-    y = pd.Series(np.arange(40.0) % 4, index=INDEX)
-    f = Seq2SeqForecaster(**tiny(calendar_features=["week", "month"])).fit(y)
-    assert f.module_.config.target_features == 2 + 4  # y, Theta baseline, 4 calendar
-    assert f.predict().shape == (3,)
+def test_spec_from_json_refuses_unknown_keys():
+    with pytest.raises(ValueError, match=r"unknown keys \['x_columns'\]"):
+        CovariateSpec.from_json({"known": ["promo"], "x_columns": ["promo"]})
 
 
-# --------------------------------------------------------------------------------------------
-# Static features
-
-
-def test_static_encoding_by_hand():
-    static = pd.DataFrame(
-        {"category": ["food", "toys", "food"], "price": [1.0, 2.0, 3.0]}, index=["c", "a", "b"]
+def test_future_design_scales_with_the_fitted_spec():
+    y, X = _long(), _long_x()
+    panel = to_panel(y)
+    design = fit_design(panel, X, None, [], False)
+    future = future_design(
+        design.spec, X, panel.layout, panel.ids, panel.axis, panel.last, 3, design.means
     )
-    matrix, spec = encode_static(static, ["a", "b", "c"])  # rows follow y's ids
-    np.testing.assert_array_equal(matrix[:, :2], [[0, 1], [1, 0], [1, 0]])  # food, toys
-    np.testing.assert_allclose(matrix[:, 2], (np.array([2, 3, 1]) - 2) / np.std([1, 2, 3]))
-    assert spec[0] == {"name": "category", "kind": "category", "levels": ["food", "toys"]}
-
-
-def test_static_features_condition_the_forecast():
-    y = _long()
-    static = pd.DataFrame({"size": [1.0, 3.0]}, index=["s0", "s1"])
-    f = Seq2SeqForecaster(**tiny()).fit(y, static=static)
-    # y and static into the encoder; y, the Theta baseline and static into the decoder
-    assert f.module_.config.source_features == 2 and f.module_.config.target_features == 3
-    batch_static = torch.as_tensor(f._static)
-    assert batch_static.shape == (2, 1)
+    assert future.shape == (2, 3, 2)
+    promo = X.set_index(["unique_id", "ds"])["promo"]
+    expected = [[promo[(sid, ds)] for ds in FUTURE] for sid in ("s0", "s1")]
+    np.testing.assert_array_equal(future[..., 0], expected)  # a 0/1 flag stays as it is
+    # price is relative to each series' mean in fit, then standardised with fit's loc and scale
+    price = X.set_index(["unique_id", "ds"])["price"]
+    raw = np.array([[price[(sid, ds)] for ds in FUTURE] for sid in ("s0", "s1")])
+    spec = design.spec
+    expected = (np.log(raw / design.means[:, 1:2]) - spec.loc[1]) / spec.scale[1]
+    np.testing.assert_allclose(future[..., 1], expected, rtol=1e-5, atol=1e-6)
 
 
 # --------------------------------------------------------------------------------------------
@@ -255,12 +250,12 @@ def test_static_features_condition_the_forecast():
 
 @pytest.fixture
 def no_training(monkeypatch):
-    import tsattn.forecast.forecaster
+    import tsattn.estimator
 
     def fail(*args, **kwargs):
         raise AssertionError("training started before the bad input was caught")
 
-    monkeypatch.setattr(tsattn.forecast.forecaster, "train", fail)
+    monkeypatch.setattr(tsattn.estimator, "train", fail)
 
 
 def _fit_errors():
@@ -339,12 +334,6 @@ def test_fit_errors(case, no_training):
         return
     with pytest.raises((ValueError, TypeError), match=words):
         Seq2SeqForecaster(**tiny(**params)).fit(y, **fit_kwargs)
-
-
-def test_static_with_too_many_categories():
-    ids = [f"s{i}" for i in range(120)]
-    with pytest.raises(ValueError, match="120 categories, more than 100"):
-        encode_static(pd.DataFrame({"code": ids}, index=ids), ids)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tsattn import Seq2SeqForecaster, Seq2SeqRegressor
-from tsattn.forecast.windows import SCALERS
+from tsattn.forecast.windows import WINDOW_SCALERS
 
 _REQUESTED = os.environ.get("TSATTN_FUZZ_EXAMPLES")
 EXAMPLES = int(_REQUESTED) if _REQUESTED else 30
@@ -61,7 +61,7 @@ def model_params(draw):
         "input_size": draw(st.one_of(st.none(), st.integers(1, 10))),
         "cell": draw(st.sampled_from(["lstm", "gru"])),
         "attention": draw(st.sampled_from(["bahdanau", "luong", "none"])),
-        "scaler": draw(st.sampled_from(("auto", *SCALERS))),
+        "scaler": draw(st.sampled_from(("auto", *WINDOW_SCALERS))),
         "missing": draw(st.sampled_from(["error", "mask"])),
         "hidden_size": 4,
         "max_epochs": 1,

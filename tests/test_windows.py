@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import torch
 
+from tsattn.forecast.regressor import REGRESSOR_SCALERS
 from tsattn.forecast.windows import (
+    WINDOW_SCALERS,
     WindowBatches,
     WindowIndex,
     forecast_windows,
@@ -163,6 +165,31 @@ def test_batch_scaling_inverts():
     torch.testing.assert_close(unscaled, torch.tensor([[4.0, 5.0], [5.0, 6.0], [20.0, 30.0]]))
     history = batch["source"][..., 0] * batch["scale"] + batch["loc"]  # (B, I)
     torch.testing.assert_close(history[batch["mask"]], torch.tensor([1.0, 2, 3, 2, 3, 4, 10]))
+
+
+def test_batch_log_scaling_by_hand():
+    # log(1 + x / level), level the mean absolute observed history; loc 0 and scale 1 after it
+    windows = WindowIndex(np.array([0, 1]), np.array([3, 1]))
+    batch = make_batches(windows, scaler="log").batch(np.array([0, 1]))
+    assert batch["level"].flatten().tolist() == pytest.approx([2.0, 10.0])
+    assert batch["loc"].flatten().tolist() == [0.0, 0.0]
+    assert batch["scale"].flatten().tolist() == [1.0, 1.0]
+    expected = np.log1p(np.array([1.0, 2.0, 3.0]) / 2)
+    assert batch["source"][0, :, 0].tolist() == pytest.approx(expected.tolist(), rel=1e-6)
+    assert batch["target"][1].tolist() == pytest.approx(np.log1p([2.0, 3.0]).tolist(), rel=1e-6)
+    # forecasts go back by level * expm1: the targets in the data's units again
+    unscaled = batch["level"] * torch.expm1(batch["target"])  # (B, H)
+    torch.testing.assert_close(unscaled, torch.tensor([[4.0, 5.0], [20.0, 30.0]]))
+
+
+def test_each_window_scaler_scales_differently_and_the_regressor_takes_a_subset():
+    windows = WindowIndex(np.array([0]), np.array([3]))
+    sources = {
+        scaler: tuple(make_batches(windows, scaler=scaler).batch([0])["source"].flatten().tolist())
+        for scaler in WINDOW_SCALERS
+    }
+    assert len(set(sources.values())) == len(WINDOW_SCALERS) == 3
+    assert set(REGRESSOR_SCALERS) < set(WINDOW_SCALERS)
 
 
 # ----------------------------------------------------------------------------------------

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from tsattn._validation import check_int, check_option
+from tsattn.forecast.panel import ID_COL, TARGET_COL, TIME_COL
 
-ID_COL, TIME_COL, TARGET_COL = "unique_id", "ds", "y"
 METRICS = ("mae", "rmse", "smape", "mape", "mase")
 
 __all__ = [

@@ -4,6 +4,14 @@ A sample is a (series, origin) pair: the encoder reads the ``input_size`` values
 origin, the decoder predicts the ``horizon`` values from it. Samples are index arithmetic over
 the panel's one array; a batch is gathered by one vectorised indexing, so no (windows x window)
 copy of the data ever exists. Shapes: B batch, I input size, H horizon.
+
+Every window is scaled by its own observed history, by one of :data:`WINDOW_SCALERS`:
+
+* ``"standard"``: minus the mean, divided by the standard deviation (floored, see
+  :func:`window_scale`);
+* ``"log"``: ``log(1 + x / level)`` with ``level`` the window's mean absolute value, so errors
+  are relative to the window's level and zeros stay finite; no further standardisation;
+* ``"none"``: the values as they are.
 """
 
 from __future__ import annotations
@@ -15,7 +23,8 @@ import torch
 
 from tsattn.forecast.theta import theta_forecast
 
-SCALERS = ("standard", "log", "none")
+# The per-window scalers WindowBatches implements (the forecaster's ``scaler`` choices).
+WINDOW_SCALERS = ("standard", "log", "none")
 # Scaled targets are bounded to this many window deviations. A jump from a flat history at 1e-30
 # to 1e6 would scale to 1e38 and overflow float32 in the loss and its gradients; a target that
 # far out carries nothing learnable, while ordinary jumps stay far below the bound.
@@ -109,8 +118,8 @@ class WindowBatches:
         The samples.
     input_size, horizon : int
         Encoder and decoder lengths.
-    scaler : {"standard", "none"}
-        Per-window scaling: by the mean and standard deviation of the window's observed input.
+    scaler : {"standard", "log", "none"}
+        Per-window scaling from the window's observed input (see the module docstring).
     device : torch.device
         Where batches are built.
     covariates : numpy.ndarray or None
@@ -194,7 +203,8 @@ class WindowBatches:
             features), ``target`` (B, H) scaled targets (NaN beyond a series' end or where
             missing), ``loc`` and ``scale`` (B, 1); ``future`` (B, H, F_dec - 1) the decoder's
             inputs besides the target when there are any; ``base`` (B, H) the scaled Theta
-            forecast with a ``baseline``.
+            forecast with a ``baseline``; ``level`` (B, 1) the window's level with the "log"
+            scaler (forecasts are ``level * expm1(loc + scale * output)``).
         """
         if isinstance(index, np.ndarray) and self.device.type == "cuda":
             # Pinned and non-blocking: a copy from pageable memory waits for the GPU to drain.
@@ -316,10 +326,11 @@ def window_scale(
         (B, I) values, anything at unobserved positions.
     mask : torch.Tensor
         (B, I) bool, True where observed; every row needs one True.
-    scaler : {"standard", "none"}
+    scaler : {"standard", "log", "none"}
         "standard": mean and standard deviation, the deviation floored at 1% of the mean absolute
         level (flat windows) and at 1 for all-zero windows (intermittent sales), so that scaled
-        targets stay finite; "none": 0 and 1.
+        targets stay finite; "none" and "log": 0 and 1 ("log" has already divided the window by
+        its level, see :func:`window_level`).
 
     Returns
     -------
