@@ -5,9 +5,12 @@ default, Ctrl-C keeps a usable model, and a fit killed at any moment resumes fro
 to the model an uninterrupted fit gives.
 """
 
+import contextlib
+import errno
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -23,7 +26,7 @@ from safetensors.torch import load_file, save_file
 
 import tsattn.training as training
 from tsattn import Seq2SeqForecaster
-from tsattn.forecast import model as numeric
+from tsattn.forecast import network
 
 # Dropout between two layers draws from torch's RNG, so a resume must restore it too.
 PARAMS = tiny(max_epochs=6, num_layers=2, dropout=0.3, early_stopping_patience=None)
@@ -48,17 +51,12 @@ def _progress(directory):
         return json.loads(handle.metadata()["progress"])
 
 
-def _count_epochs(monkeypatch):
+@contextlib.contextmanager
+def _count_epochs():
     """Count the epochs actually trained (not restored)."""
-    calls = []
-    real = training._run_epoch
-
-    def counted(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(training, "_run_epoch", counted)
-    return calls
+    trained = []
+    with training.watch_epochs(lambda report: trained.append(report.epoch)):
+        yield trained
 
 
 def _assert_same_fit(f, uninterrupted):
@@ -74,7 +72,7 @@ def _assert_same_fit(f, uninterrupted):
 
 def _nan_after(monkeypatch, n_batches):
     """Make the loss NaN from the given batch on (as exploding weights would)."""
-    real = numeric.make_loss
+    real = network.make_loss
     calls = []
 
     def make_loss(*args, **kwargs):
@@ -87,12 +85,12 @@ def _nan_after(monkeypatch, n_batches):
 
         return poisoned
 
-    monkeypatch.setattr(numeric, "make_loss", make_loss)
+    monkeypatch.setattr(network, "make_loss", make_loss)
 
 
 def _capture_module(monkeypatch):
     """Keep the module the forecaster hands to the training loop."""
-    import tsattn.forecast.forecaster as forecaster
+    import tsattn.estimator as estimator
 
     seen = []
 
@@ -100,7 +98,7 @@ def _capture_module(monkeypatch):
         seen.append(module)
         return training.train(module, *args, **kwargs)
 
-    monkeypatch.setattr(forecaster, "train", train)
+    monkeypatch.setattr(estimator, "train", train)
     return seen
 
 
@@ -171,21 +169,15 @@ SCRIPT = """
 import sys, time
 import numpy as np, pandas as pd, torch
 torch.set_num_threads(1)
-import tsattn.training as training
 from tsattn import Seq2SeqForecaster
+from tsattn.training import watch_epochs
 
-real = training._run_epoch
-
-def slow(*args, **kwargs):  # time for the parent to kill us between checkpoints
-    loss = real(*args, **kwargs)
-    time.sleep(0.5)
-    return loss
-
-training._run_epoch = slow
 t = np.arange(60)
 index = pd.date_range("2015-01-01", periods=60, freq="MS")
 y = pd.Series(100 + 0.5 * t + 10 * np.sin(2 * np.pi * t / 12), index=index)
-Seq2SeqForecaster(**{params!r}).fit(y, checkpoint_dir=sys.argv[1])
+# Time for the parent to kill us between checkpoints.
+with watch_epochs(lambda report: time.sleep(0.5)):
+    Seq2SeqForecaster(**{params!r}).fit(y, checkpoint_dir=sys.argv[1])
 """
 
 
@@ -216,15 +208,15 @@ def test_fit_killed_with_sigkill_resumes_to_the_uninterrupted_model(
     assert 1 <= done < PARAMS["max_epochs"]
     assert [p.name for p in directory.iterdir()] == [CHECKPOINT]  # no temporary file
 
-    trained = _count_epochs(monkeypatch)
-    f = Seq2SeqForecaster(**PARAMS).fit(_series(), checkpoint_dir=directory)
+    with _count_epochs() as trained:
+        f = Seq2SeqForecaster(**PARAMS).fit(_series(), checkpoint_dir=directory)
     assert len(trained) == PARAMS["max_epochs"] - done  # resumed, not restarted
     _assert_same_fit(f, uninterrupted)
 
 
 def _interrupt_after(monkeypatch, n_batches):
     """Make the loss raise KeyboardInterrupt (Ctrl-C) at the given batch."""
-    real = numeric.make_loss
+    real = network.make_loss
     calls = []
 
     def make_loss(*args, **kwargs):
@@ -238,7 +230,7 @@ def _interrupt_after(monkeypatch, n_batches):
 
         return interrupted
 
-    monkeypatch.setattr(numeric, "make_loss", make_loss)
+    monkeypatch.setattr(network, "make_loss", make_loss)
 
 
 def test_ctrl_c_then_resume_gives_the_uninterrupted_model(tmp_path, monkeypatch, uninterrupted):
@@ -248,9 +240,9 @@ def test_ctrl_c_then_resume_gives_the_uninterrupted_model(tmp_path, monkeypatch,
         with pytest.warns(RuntimeWarning, match="interrupted after 2 epoch"):
             Seq2SeqForecaster(**PARAMS).fit(_series(), checkpoint_dir=tmp_path)
     assert _progress(tmp_path)["epoch"] == 2
-    trained = _count_epochs(monkeypatch)
-    f = Seq2SeqForecaster(**PARAMS).fit(_series(), checkpoint_dir=tmp_path)
-    assert len(trained) == PARAMS["max_epochs"] - 2
+    with _count_epochs() as trained:
+        f = Seq2SeqForecaster(**PARAMS).fit(_series(), checkpoint_dir=tmp_path)
+    assert trained == list(range(3, PARAMS["max_epochs"] + 1))
     _assert_same_fit(f, uninterrupted)
 
 
@@ -260,9 +252,9 @@ def test_a_finished_checkpoint_gives_the_model_without_training(
     Seq2SeqForecaster(**PARAMS).fit(_series(), checkpoint_dir=tmp_path)
     progress = _progress(tmp_path)
     assert progress["finished"] and progress["epoch"] == PARAMS["max_epochs"]
-    trained = _count_epochs(monkeypatch)
     # verbose changes nothing that is learnt, so it may differ
-    f = Seq2SeqForecaster(**{**PARAMS, "verbose": True}).fit(_series(), checkpoint_dir=tmp_path)
+    with _count_epochs() as trained:
+        f = Seq2SeqForecaster(**{**PARAMS, "verbose": True}).fit(_series(), checkpoint_dir=tmp_path)
     assert trained == []
     _assert_same_fit(f, uninterrupted)
 
@@ -284,7 +276,7 @@ def test_the_checkpoint_is_safetensors_and_json(tmp_path):
     path = tmp_path / CHECKPOINT
     with safe_open(str(path), framework="pt") as handle:
         metadata = handle.metadata()
-    assert metadata["format"] == "tsattn-checkpoint" and metadata["format_version"] == "1"
+    assert metadata["format"] == "tsattn-checkpoint" and metadata["format_version"] == "2"
     progress = json.loads(metadata["progress"])
     assert [row["epoch"] for row in progress["history"]] == [1, 2]
     assert progress["numpy_rng"]["bit_generator"] == "PCG64"
@@ -331,15 +323,15 @@ def test_a_checkpoint_of_a_newer_format_is_refused(tmp_path):
     path = tmp_path / CHECKPOINT
     with safe_open(str(path), framework="pt") as handle:
         metadata = handle.metadata()
-    save_file(load_file(path), path, metadata={**metadata, "format_version": "2"})
-    with pytest.raises(ValueError, match="format 2, newer than this tsattn reads"):
+    save_file(load_file(path), path, metadata={**metadata, "format_version": "3"})
+    with pytest.raises(ValueError, match="format 3, newer than this tsattn reads"):
         Seq2SeqForecaster(**tiny(max_epochs=1)).fit(_series(), checkpoint_dir=tmp_path)
 
 
 @pytest.mark.parametrize("content", [b"", b"not a checkpoint", b"\x80\x04K\x01."])
 def test_an_unreadable_checkpoint_is_refused(tmp_path, content):
     (tmp_path / CHECKPOINT).write_bytes(content)
-    with pytest.raises(ValueError, match="cannot read the checkpoint.*delete it"):
+    with pytest.raises(ValueError, match="not a tsattn checkpoint.*delete it"):
         Seq2SeqForecaster(**tiny(max_epochs=1)).fit(_series(), checkpoint_dir=tmp_path)
 
 
@@ -353,27 +345,67 @@ def test_checkpoint_dir_must_be_a_directory_path(tmp_path):
 
 
 def test_a_failed_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch, uninterrupted):
-    import safetensors.torch
+    real = os.fsync
+    files = []
 
-    real = safetensors.torch.save_file
-    saves = []
-
-    def fail_second(tensors, filename, metadata=None):
-        saves.append(1)
-        if len(saves) == 2:  # a disk that fills up halfway through epoch 2's checkpoint
-            with open(filename, "wb") as handle:
-                handle.write(b"\x00" * 100)
-            raise OSError("No space left on device")
-        return real(tensors, filename, metadata=metadata)
+    def full_on_second_file(fd):
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            files.append(fd)
+            if len(files) == 2:  # the disk fills up halfway through epoch 2's checkpoint
+                os.ftruncate(fd, 100)
+                raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd)
 
     with monkeypatch.context() as patch:
-        patch.setattr(safetensors.torch, "save_file", fail_second)
-        with pytest.raises(OSError, match="No space left"):
+        patch.setattr(os, "fsync", full_on_second_file)
+        with pytest.raises(OSError, match="No space left") as error:
             Seq2SeqForecaster(**PARAMS).fit(_series(), checkpoint_dir=tmp_path)
+    assert str(tmp_path / CHECKPOINT) in str(error.value)  # the file, not a temporary name
+    assert ".tmp" not in str(error.value)
     assert [p.name for p in tmp_path.iterdir()] == [CHECKPOINT]
     assert _progress(tmp_path)["epoch"] == 1
     f = Seq2SeqForecaster(**PARAMS).fit(_series(), checkpoint_dir=tmp_path)
     _assert_same_fit(f, uninterrupted)
+
+
+def test_a_damaged_checkpoint_is_refused(tmp_path):
+    Seq2SeqForecaster(**tiny(max_epochs=1)).fit(_series(), checkpoint_dir=tmp_path)
+    path = tmp_path / CHECKPOINT
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0xFF  # a bit flip in the last tensor
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="is damaged.*checksum.*delete it"):
+        Seq2SeqForecaster(**tiny(max_epochs=1)).fit(_series(), checkpoint_dir=tmp_path)
+
+
+def test_a_divergence_after_a_resume_names_the_best_epoch_before(tmp_path, monkeypatch):
+    with monkeypatch.context() as patch:
+        _interrupt_after(patch, 50)
+        with pytest.warns(RuntimeWarning, match="interrupted after 2 epoch"):
+            Seq2SeqForecaster(**PARAMS).fit(_series(), checkpoint_dir=tmp_path)
+    # The resumed fit's first epoch (3) blows up: the loss of the untrained model, read in
+    # epoch 1 and kept in the checkpoint, is the yardstick.
+    _scale_loss_from(monkeypatch, 1, 1e9)
+    with pytest.raises(training.TrainingDivergedError, match="at epoch 3.*weights of epoch [12]"):
+        Seq2SeqForecaster(**PARAMS).fit(_series(), checkpoint_dir=tmp_path)
+
+
+def _scale_loss_from(monkeypatch, n_batches, scale):
+    """Multiply the loss by ``scale`` from the given batch on (finite, but far off)."""
+    real = network.make_loss
+    calls = []
+
+    def make_loss(*args, **kwargs):
+        loss = real(*args, **kwargs)
+
+        def scaled(module, batch):
+            calls.append(1)
+            value = loss(module, batch)
+            return value * scale if len(calls) >= n_batches else value
+
+        return scaled
+
+    monkeypatch.setattr(network, "make_loss", make_loss)
 
 
 class _Pairs:

@@ -1,7 +1,9 @@
 """Model files: versioned, atomic, loadable on a CPU, and never a way to run code."""
 
+import errno
 import os
 import pickle
+import stat
 import zipfile
 
 import numpy as np
@@ -13,6 +15,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 import tsattn
+import tsattn.files
 import tsattn.io
 from tsattn import Seq2SeqForecaster, Seq2SeqRegressor, Seq2SeqTranslator, make_windows
 from tsattn.io import params_to_json as _json_params
@@ -34,10 +37,17 @@ def _metadata(path):
         return handle.metadata()
 
 
-def _rewrite(path, **metadata_changes):
-    """The same model file with some metadata replaced (what a hand edit would do)."""
+def _rewrite(path, resealed=False, **metadata_changes):
+    """The same model file with some metadata replaced (what a hand edit would do).
+
+    ``resealed`` also recomputes the checksum, as a careful forger would: what the file says
+    must then be refused on its own merits.
+    """
+    tensors = load_file(path)
     metadata = {**_metadata(path), **metadata_changes}
-    save_file(load_file(path), path, metadata=metadata)
+    if resealed:
+        metadata["sha256"] = tsattn.files.checksum(metadata, tensors)
+    save_file(tensors, path, metadata=metadata)
 
 
 class Marker:
@@ -65,7 +75,7 @@ def test_every_file_names_its_format_version_and_class(tmp_path, fitted):
     fitted.save(path)
     metadata = _metadata(path)
     assert metadata["format"] == "tsattn"
-    assert metadata["format_version"] == str(tsattn.io.FORMAT_VERSION) == "1"
+    assert metadata["format_version"] == str(tsattn.io.FORMAT_VERSION) == "2"
     assert metadata["class"] == "Seq2SeqForecaster"
 
 
@@ -89,7 +99,7 @@ def test_other_estimators_are_versioned_and_round_trip(tmp_path, make):
     path = tmp_path / "m.tsattn"
     model.save(path)
     metadata = _metadata(path)
-    assert (metadata["format"], metadata["format_version"]) == ("tsattn", "1")
+    assert (metadata["format"], metadata["format_version"]) == ("tsattn", "2")
     assert metadata["class"] == type(model).__name__
     loaded = tsattn.load(path)
     assert type(loaded) is type(model)
@@ -99,27 +109,33 @@ def test_other_estimators_are_versioned_and_round_trip(tmp_path, make):
 def test_a_file_of_a_newer_format_is_refused(tmp_path, fitted):
     path = tmp_path / "m.tsattn"
     fitted.save(path)
-    _rewrite(path, format_version="2")
-    with pytest.raises(
-        ValueError, match="model format 2, newer than this tsattn reads .1.; upgrade"
-    ):
+    _rewrite(path, format_version="3")
+    with pytest.raises(ValueError, match="format 3, newer than this tsattn reads .2.; upgrade"):
         tsattn.load(path)
 
 
+@pytest.mark.parametrize("resealed", [False, True])
 @pytest.mark.parametrize(
     "changes, words",
     [
         ({"format": "other"}, "safetensors file but not a tsattn model"),
         ({"format_version": "one"}, "no valid format version"),
+        ({"format_version": "-5"}, "no valid format version"),
+        ({"format_version": "0"}, "no valid format version"),
+        ({"format_version": "1.5"}, "no valid format version"),
+        ({"format_version": "1"}, "format 1, older than this tsattn reads .2.; .*fit the model"),
         ({"class": "Popen"}, "unknown estimator 'Popen'"),
-        ({"state": "{}"}, "damaged or was not written by this version"),
+        ({"state": "{}"}, "damaged"),
         ({"state": "not json"}, "damaged"),
     ],
 )
-def test_damaged_metadata_is_refused_clearly(tmp_path, fitted, changes, words):
+def test_damaged_metadata_is_refused_clearly(tmp_path, fitted, changes, words, resealed):
     path = tmp_path / "m.tsattn"
     fitted.save(path)
-    _rewrite(path, **changes)
+    _rewrite(path, resealed=resealed, **changes)
+    if not resealed and not {"format", "format_version"} & set(changes):
+        # The format and version are read first; after them the checksum refuses any edit.
+        words = "is damaged: its content does not match its checksum"
     with pytest.raises(ValueError, match=words):
         tsattn.load(path)
 
@@ -130,13 +146,15 @@ def test_weights_of_another_shape_are_refused(tmp_path, fitted):
     tensors = load_file(path)
     name = next(k for k in tensors if k.startswith("module."))
     tensors[name] = torch.zeros(3)
-    save_file(tensors, path, metadata=_metadata(path))
+    metadata = _metadata(path)
+    metadata["sha256"] = tsattn.files.checksum(metadata, tensors)  # passes the checksum
+    save_file(tensors, path, metadata=metadata)
     with pytest.raises(ValueError, match="damaged"):
         tsattn.load(path)
 
 
 def test_a_missing_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no model file"):
+    with pytest.raises(FileNotFoundError, match="no tsattn model file at"):
         tsattn.load(tmp_path / "nothing.tsattn")
 
 
@@ -203,22 +221,19 @@ def test_load_never_calls_an_unpickler(tmp_path, fitted, monkeypatch):
 
 
 def _fail_midway(monkeypatch, where):
-    import safetensors.torch
+    real_fsync = os.fsync
 
-    real_save = safetensors.torch.save_file
-
-    def half_written(tensors, filename, metadata=None):
-        real_save(tensors, filename, metadata=metadata)
-        size = os.path.getsize(filename)
-        with open(filename, "r+b") as handle:
-            handle.truncate(size // 2)
-        raise OSError("No space left on device")
+    def half_written(fd):
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.ftruncate(fd, os.fstat(fd).st_size // 2)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_fsync(fd)
 
     def no_rename(*args, **kwargs):
         raise OSError("rename failed")
 
     if where == "write":
-        monkeypatch.setattr(safetensors.torch, "save_file", half_written)
+        monkeypatch.setattr(os, "fsync", half_written)
     else:
         monkeypatch.setattr(os, "replace", no_rename)
 

@@ -5,13 +5,16 @@ import pytest
 import torch
 from torch import nn
 
-from tsattn import training
+from tsattn import memory, training
 from tsattn.training import (
+    EpochReport,
     TrainingConfig,
     TrainingDivergedError,
-    evaluate,
+    adam,
+    mean_loss,
     resolve_device,
     train,
+    watch_epochs,
 )
 
 
@@ -93,7 +96,7 @@ def rng():
 
 def test_loss_decreases_on_a_learnable_problem():
     module, data = linear(), Regression()
-    before = evaluate(module, mse, data, 64)
+    before = mean_loss(module, mse, data, 64)
     history = train(module, mse, data, Regression(n=32, seed=1), config(max_epochs=30), rng())
     assert len(history) == 30
     assert [row["epoch"] for row in history] == list(range(1, 31))
@@ -171,6 +174,7 @@ def test_nan_loss_raises_and_keeps_the_previous_good_weights():
     with pytest.raises(TrainingDivergedError, match="loss became nan at epoch 4") as info:
         train(module, explodes_in_epoch_four, Regression(), valid, config(), rng())
     assert "learning rate" in str(info.value)
+    assert "weights of epoch 2, the best before" in str(info.value)
     assert isinstance(info.value, RuntimeError)
     # Epoch 4's NaN steps made the weights NaN; the best epoch so far (2) is back.
     assert len(valid.snapshots) == 4
@@ -298,7 +302,7 @@ def test_capped_epochs_validate_on_a_fixed_evenly_spread_subset():
     subset = Regression(n=100, seed=1)
     subset.x, subset.y = subset.x[kept], subset.y[kept]
     best = min(row["valid_loss"] for row in history)  # the module keeps the best epoch's weights
-    assert best == pytest.approx(evaluate(module, mse, subset, 4))
+    assert best == pytest.approx(mean_loss(module, mse, subset, 4))
     # Uncapped epochs validate on everything.
     valid = Regression(n=100, seed=1)
     train(linear(), mse, Regression(), valid, config(max_epochs=1, batch_size=4), rng())
@@ -306,7 +310,7 @@ def test_capped_epochs_validate_on_a_fixed_evenly_spread_subset():
 
 
 # --------------------------------------------------------------------------------------------
-# glibc keeps freed memory while training (fewer page faults per step), and only then
+# The allocator is the user's: training never touches glibc's settings
 
 
 class _FakeLibc:
@@ -322,43 +326,12 @@ class _FakeLibc:
         return 1
 
 
-def test_training_holds_freed_memory_and_gives_it_back_after(monkeypatch):
+def test_training_leaves_the_allocator_settings_alone(monkeypatch):
     libc = _FakeLibc()
-    monkeypatch.setattr(training, "_glibc", lambda: libc)
-    with training._reuse_freed_memory():
-        during = list(libc.calls)
-    mib = 2**20
-    # mmap threshold -3 at glibc's 32 MiB ceiling, trim threshold -1 raised while training
-    assert during == [("mallopt", -3, 32 * mib), ("mallopt", -1, 256 * mib)]
-    assert libc.calls[2:] == [("mallopt", -1, 64 * mib), ("malloc_trim", 0)]
-
-
-def test_memory_settings_are_restored_when_training_fails(monkeypatch):
-    libc = _FakeLibc()
-    monkeypatch.setattr(training, "_glibc", lambda: libc)
-    with pytest.raises(RuntimeError, match="boom"), training._reuse_freed_memory():
-        raise RuntimeError("boom")
-    assert libc.calls[-1] == ("malloc_trim", 0)
-
-
-def test_without_glibc_memory_settings_are_left_alone(monkeypatch):
-    monkeypatch.setattr(training, "_glibc", lambda: None)
-    with training._reuse_freed_memory():
-        pass  # nothing to call, nothing raised
-
-
-def test_fit_trains_inside_the_memory_settings(monkeypatch):
-    libc = _FakeLibc()
-    monkeypatch.setattr(training, "_glibc", lambda: libc)
-    seen = []
-
-    def loss(module, batch):  # what the memory settings were while a step ran
-        seen.append(len(libc.calls))
-        return mse(module, batch)
-
-    train(linear(), loss, Regression(), None, config(max_epochs=2), rng())
-    assert seen and all(count == 2 for count in seen)  # set before the first step, not yet undone
-    assert libc.calls[-1] == ("malloc_trim", 0)  # undone after the last
+    monkeypatch.setattr(memory, "_glibc", lambda: libc)
+    history = train(linear(), mse, Regression(), None, config(max_epochs=2), rng())
+    assert len(history) == 2
+    assert libc.calls == []
 
 
 # --------------------------------------------------------------------------------------------
@@ -366,7 +339,7 @@ def test_fit_trains_inside_the_memory_settings(monkeypatch):
 
 
 def test_adam_is_fused_where_torch_offers_it():
-    optimizer = training._adam(list(linear().parameters()), 0.01)
+    optimizer = adam(list(linear().parameters()), 0.01)
     assert isinstance(optimizer, torch.optim.Adam)
     assert optimizer.defaults["lr"] == 0.01
     assert optimizer.defaults["fused"] is True  # torch 2.4+ on CPU
@@ -381,5 +354,119 @@ def test_adam_falls_back_when_fused_is_refused(monkeypatch):
         return real(params, lr=lr)
 
     monkeypatch.setattr(torch.optim, "Adam", no_fused)
-    optimizer = training._adam(list(linear().parameters()), 0.01)
+    optimizer = adam(list(linear().parameters()), 0.01)
     assert not optimizer.defaults["fused"]
+
+
+# ----------------------------------------------------------------------------------------
+# Divergence that stays finite, and what the message says is kept
+# ----------------------------------------------------------------------------------------
+
+
+def _blows_up_from(epoch, scale, steps_per_epoch=4):
+    """A loss that is the real one until ``epoch``, then ``scale`` times it (still finite)."""
+    calls = []
+
+    def loss(module, batch):
+        if "forced" in batch:
+            return batch["forced"]
+        calls.append(1)
+        value = mse(module, batch)
+        return value * scale if len(calls) > (epoch - 1) * steps_per_epoch else value
+
+    return loss
+
+
+def test_a_finite_loss_far_above_the_untrained_models_is_divergence():
+    module = linear()
+    initial = {k: v.clone() for k, v in module.state_dict().items()}
+    valid = ScheduledValidation(module, [1.0, 0.5, 0.4])
+    with pytest.raises(TrainingDivergedError) as info:
+        train(module, _blows_up_from(3, 1e6), Regression(), valid, config(), rng())
+    message = str(info.value)
+    assert "training loss rose to" in message and "at epoch 3" in message
+    assert "weights of epoch 2, the best before" in message
+    assert_state_equal(module, valid.snapshots[1])
+    assert not torch.equal(module.weight, initial["weight"])
+
+
+def test_divergence_in_the_first_epoch_says_nothing_was_learnt():
+    module = linear()
+    initial = {k: v.clone() for k, v in module.state_dict().items()}
+    calls = []
+
+    def nan_from_the_second_step(module, batch):
+        calls.append(1)
+        return mse(module, batch) * (math.nan if len(calls) > 1 else 1.0)
+
+    with pytest.raises(TrainingDivergedError) as info:
+        train(module, nan_from_the_second_step, Regression(), None, config(), rng())
+    message = str(info.value)
+    assert "epoch 1" in message and "initial, untrained weights" in message
+    assert "best" not in message
+    assert_state_equal(module, initial)
+
+
+def test_divergence_factor_none_only_counts_non_finite_losses():
+    module = linear()
+    history = train(
+        module, _blows_up_from(2, 1e6), Regression(), None, config(divergence_factor=None), rng()
+    )
+    assert len(history) == 5
+    assert history[1]["train_loss"] > 1e4 * history[0]["train_loss"]
+
+
+def test_a_loss_ten_times_the_first_is_not_divergence():
+    # Far below the factor: a rough epoch, not a run gone off to infinity.
+    module = linear()
+    history = train(module, _blows_up_from(2, 10.0), Regression(), None, config(), rng())
+    assert len(history) == 5
+
+
+# ----------------------------------------------------------------------------------------
+# Epoch callbacks: on_epoch_end and watch_epochs
+# ----------------------------------------------------------------------------------------
+
+
+def test_on_epoch_end_reports_every_epoch_trained():
+    reports = []
+    valid = Regression(n=20, seed=1)
+    history = train(
+        linear(), mse, Regression(), valid, config(max_epochs=3), rng(), on_epoch_end=reports.append
+    )
+    assert [r.epoch for r in reports] == [1, 2, 3]
+    assert all(isinstance(r, EpochReport) for r in reports)
+    for report, row in zip(reports, history, strict=True):
+        assert (report.train_loss, report.valid_loss) == (row["train_loss"], row["valid_loss"])
+        assert report.seconds == row["seconds"]
+        assert report.train_samples == 64 and report.valid_samples == 20
+        assert 0 <= report.train_seconds <= report.seconds
+        assert 0 <= report.valid_seconds <= report.seconds
+
+
+def test_watch_epochs_sees_fits_inside_the_block_only():
+    seen = []
+    with watch_epochs(lambda report: seen.append(("outer", report.epoch))):
+        with watch_epochs(lambda report: seen.append(("inner", report.epoch))):
+            train(linear(), mse, Regression(), None, config(max_epochs=2), rng())
+        train(linear(), mse, Regression(), None, config(max_epochs=1), rng())
+    train(linear(), mse, Regression(), None, config(max_epochs=1), rng())
+    assert seen == [("outer", 1), ("inner", 1), ("outer", 2), ("inner", 2), ("outer", 1)]
+
+
+def test_watch_epochs_refuses_what_it_cannot_call():
+    with pytest.raises(TypeError, match="callback must be callable"):
+        with watch_epochs("print"):
+            pass
+
+
+def test_a_callback_raising_keyboardinterrupt_stops_like_ctrl_c():
+    def stop_after_two(report):
+        if report.epoch == 2:
+            raise KeyboardInterrupt
+
+    with pytest.warns(RuntimeWarning, match="interrupted after 2 epoch"):
+        history = train(
+            linear(), mse, Regression(), None, config(), rng(), on_epoch_end=stop_after_two
+        )
+    assert len(history) == 2

@@ -26,10 +26,19 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-__all__ = ["World", "current_world", "is_main_process", "launched", "setup", "shutdown"]
+__all__ = [
+    "World",
+    "current_world",
+    "is_main_process",
+    "launched",
+    "resolve_device",
+    "setup",
+    "shutdown",
+]
 
 # True once tsattn itself has initialised the default process group (then it destroys it).
 _owned = False
+DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,46 @@ def cuda_device() -> torch.device:
             return torch.device("cuda", index)
         return torch.device("cuda", torch.cuda.current_device())
     return torch.device("cuda")
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """Turn the ``device`` parameter into a :class:`torch.device`.
+
+    Parameters
+    ----------
+    device : {"auto", "cpu", "cuda"}, "cuda:N" or torch.device
+        "auto" picks CUDA where it exists.
+
+    Returns
+    -------
+    torch.device
+
+    Raises
+    ------
+    ValueError
+        For an unknown value, or CUDA asked for where there is none.
+    """
+    if isinstance(device, str) and device == "auto":
+        # Under torchrun each process takes the GPU of its local rank.
+        return cuda_device() if torch.cuda.is_available() else torch.device("cpu")
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device must be a string or torch.device, got {type(device).__name__}")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError:
+        raise ValueError(
+            f"device must be one of {DEVICES} or a torch.device, got {device!r}"
+        ) from None
+    if resolved.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be one of {DEVICES} or a torch.device, got {device!r}")
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} asks for CUDA but torch finds no CUDA GPU here; "
+            f"use device='auto' or 'cpu'"
+        )
+    if resolved.type == "cuda" and resolved.index is None:
+        return cuda_device()
+    return resolved
 
 
 def setup(device: torch.device) -> World:
@@ -201,3 +250,28 @@ def gather_object(value: Any, world: World) -> list:
     values: list = [None] * world.size
     dist.all_gather_object(values, value)
     return values
+
+
+def check_world(train_data, valid_data, batch_size: int, world: World) -> None:
+    """Refuse, on every rank alike, what would make the ranks' epochs differ or hang.
+
+    Raises
+    ------
+    ValueError
+        When the ranks hold different numbers of samples, or ``batch_size`` is smaller than
+        the number of processes.
+    """
+    sizes = (len(train_data), 0 if valid_data is None else len(valid_data))
+    gathered = gather_object(sizes, world)
+    if len(set(gathered)) > 1:
+        raise ValueError(
+            f"every process must fit the same data, but the ranks hold different numbers of "
+            f"(training, validation) samples: {gathered}; give each process the whole data set "
+            f"(the training loop splits every batch among them)"
+        )
+    if batch_size < world.size:
+        raise ValueError(
+            f"batch_size={batch_size} is smaller than the {world.size} processes: "
+            f"batch_size is the global batch, split among the processes; make it at least "
+            f"{world.size}"
+        )

@@ -1,49 +1,102 @@
 """Save and load estimators: safetensors weights plus JSON, in one file, never a pickle.
 
-A model file is a safetensors file whose header metadata carries the format name, the format
-version, the estimator's class and its JSON state. Loading reads nothing but that header and the
-tensors, so a file cannot run code; it is written to a temporary name and renamed into place, so
-a failed save leaves the previous file intact.
+A model file is a safetensors file whose header metadata carries the format name and version,
+the estimator's class, its JSON state and a checksum of all of it (see :mod:`tsattn.files`,
+which writes it atomically and durably and reads it once). Loading reads nothing but that
+header and the tensors, so a file cannot run code.
+
+Which classes a file may name is decided by a registry that the estimators join themselves:
+every subclass of :class:`SaveMixin` is registered under its class name when it is defined.
+This module imports no estimator, so the estimators can import it without a cycle.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import torch
 
+from tsattn import files
+
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "MODEL_FILE",
+    "SaveMixin",
+    "load",
+    "module_from_artifacts",
+    "module_tensors",
+    "params_from_json",
+    "params_to_json",
+    "register",
+    "save_estimator",
+]
+
 FORMAT_NAME = "tsattn"
-FORMAT_VERSION = 1
+# 2: checksummed files; the forecaster's fitted state as one object.
+FORMAT_VERSION = 2
+MODEL_FILE = files.FileFormat(
+    name=FORMAT_NAME,
+    version=FORMAT_VERSION,
+    noun="tsattn model file",
+    unreadable="tsattn only loads files written by its own save(); save the model again",
+    older="this tsattn has no converter: fit the model again and save it with this version",
+    newer="upgrade tsattn to load it",
+)
+
+# Class name -> class, for every estimator a model file may name; nothing else is ever
+# constructed from a file.
+_REGISTRY: dict[str, type] = {}
 
 
-def _registry() -> dict:
-    """The classes a model file may name; nothing else is ever constructed from a file."""
-    from tsattn.forecast.ensemble import Seq2SeqEnsemble
-    from tsattn.forecast.forecaster import Seq2SeqForecaster
-    from tsattn.forecast.regressor import Seq2SeqRegressor
-    from tsattn.translate.translator import Seq2SeqTranslator
+def register(cls: type) -> type:
+    """Let model files name ``cls``: :func:`load` builds it with ``cls._from_artifacts``.
 
-    return {
-        "Seq2SeqEnsemble": Seq2SeqEnsemble,
-        "Seq2SeqForecaster": Seq2SeqForecaster,
-        "Seq2SeqRegressor": Seq2SeqRegressor,
-        "Seq2SeqTranslator": Seq2SeqTranslator,
-    }
+    Subclasses of :class:`SaveMixin` are registered when they are defined; call this for an
+    estimator that saves with :func:`save_estimator` without the mixin. The first class to take
+    a name keeps it (a class of the same module and name, as after a module reload, replaces
+    it), so that a user's subclass cannot take over the files of a tsattn estimator.
+
+    Parameters
+    ----------
+    cls : type
+        A class with ``_get_artifacts()`` and the classmethod ``_from_artifacts(state,
+        tensors)``.
+
+    Returns
+    -------
+    type
+        ``cls``, so that ``register`` can decorate a class.
+    """
+    if not isinstance(cls, type):
+        raise TypeError(f"register takes a class, got {type(cls).__name__}")
+    known = _REGISTRY.get(cls.__name__)
+    if known is None or (known.__module__, known.__qualname__) == (
+        cls.__module__,
+        cls.__qualname__,
+    ):
+        _REGISTRY[cls.__name__] = cls
+    return cls
 
 
 class SaveMixin:
-    """``save`` for every estimator that provides ``_get_artifacts``/``_from_artifacts``."""
+    """``save`` for every estimator that provides ``_get_artifacts``/``_from_artifacts``.
+
+    Every subclass registers itself with :func:`register`, so :func:`load` finds it by name.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        register(cls)
 
     def save(self, path) -> None:
         """Write the fitted estimator to ``path``: safetensors weights and JSON, no pickle.
 
-        The file is written under a temporary name and renamed into place, so a failed save
-        leaves any previous file intact. Load it with :func:`tsattn.load`, on the CPU whatever
-        device trained it.
+        The file is written under a temporary name, flushed to disk and renamed into place, so
+        a failed save leaves any previous file intact. Load it with :func:`tsattn.load`, on the
+        CPU whatever device trained it.
 
         Parameters
         ----------
@@ -60,12 +113,34 @@ MODULE_PREFIX = "module."
 
 
 def module_tensors(module) -> dict[str, torch.Tensor]:
-    """A fitted torch module's weights, named for a model file."""
+    """A fitted torch module's weights, named for a model file.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        The state dict, every name prefixed with ``module.``.
+    """
     return {f"{MODULE_PREFIX}{k}": v for k, v in module.state_dict().items()}
 
 
 def module_from_artifacts(state: dict, tensors: dict[str, torch.Tensor]):
-    """The :class:`~tsattn.core.Seq2Seq` of a model file, on the CPU, in evaluation mode."""
+    """The :class:`~tsattn.core.Seq2Seq` of a model file, on the CPU, in evaluation mode.
+
+    Parameters
+    ----------
+    state : dict
+        The file's JSON state; ``state["core"]`` holds the core's configuration.
+    tensors : dict of str to torch.Tensor
+        The file's tensors; those named by :func:`module_tensors` are the module's.
+
+    Returns
+    -------
+    tsattn.core.Seq2Seq
+    """
     from tsattn.core.seq2seq import CoreConfig, Seq2Seq
 
     module = Seq2Seq(CoreConfig(**state["core"]))
@@ -76,7 +151,18 @@ def module_from_artifacts(state: dict, tensors: dict[str, torch.Tensor]):
 
 
 def params_to_json(params: dict) -> dict:
-    """Constructor parameters as JSON (a device object or RandomState becomes a string/None)."""
+    """Constructor parameters as JSON (a device object or RandomState becomes a string/None).
+
+    Parameters
+    ----------
+    params : dict
+        ``get_params()`` of an estimator; it is not changed.
+
+    Returns
+    -------
+    dict
+        JSON-ready; the names of tuple parameters are listed under ``__tuples__``.
+    """
     out = {}
     for key, value in params.items():
         if isinstance(value, torch.device):
@@ -93,44 +179,56 @@ def params_to_json(params: dict) -> dict:
 
 
 def params_from_json(params: dict) -> dict:
-    """Inverse of :func:`params_to_json`: tuples come back as tuples."""
+    """Inverse of :func:`params_to_json`: tuples come back as tuples.
+
+    Parameters
+    ----------
+    params : dict
+        As written by :func:`params_to_json`; it is not changed.
+
+    Returns
+    -------
+    dict
+    """
     params = dict(params)
     for key in params.pop("__tuples__", []):
         params[key] = tuple(params[key])
     return params
 
 
-def save_estimator(estimator, path) -> None:
-    """Write a fitted estimator to ``path`` atomically.
+def save_estimator(estimator, path: str | os.PathLike) -> None:
+    """Write a fitted estimator to ``path`` atomically and durably.
 
     Parameters
     ----------
     estimator : object
-        A fitted tsattn estimator (it provides ``_get_artifacts``).
+        A fitted tsattn estimator of a registered class (it provides ``_get_artifacts``).
     path : str or os.PathLike
-        Destination file.
-    """
-    from safetensors.torch import save_file
+        Destination file; a symbolic link is written through.
 
+    Raises
+    ------
+    TypeError
+        When the estimator's class is not registered (see :func:`register`), or its name is
+        taken by another class: such a file could not be loaded.
+    OSError
+        When the file cannot be written; any previous file at ``path`` is left intact.
+    """
+    cls = type(estimator)
+    if _REGISTRY.get(cls.__name__) is not cls:
+        taken = _REGISTRY.get(cls.__name__)
+        reason = (
+            f"the name is taken by {taken.__module__}.{taken.__qualname__}; give the class "
+            f"another name"
+            if taken is not None
+            else "subclass tsattn.io.SaveMixin or call tsattn.io.register on the class"
+        )
+        raise TypeError(
+            f"cannot save a {cls.__qualname__}: load() could not find its class ({reason})"
+        )
     state, tensors = estimator._get_artifacts()
-    metadata = {
-        "format": FORMAT_NAME,
-        "format_version": str(FORMAT_VERSION),
-        "class": type(estimator).__name__,
-        "state": json.dumps(state),
-    }
-    tensors = {name: t.detach().cpu().contiguous() for name, t in tensors.items()}
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp"
-    )
-    os.close(handle)
-    try:
-        save_file(tensors, temporary, metadata=metadata)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    metadata = {"class": cls.__name__, "state": json.dumps(state)}
+    files.write(path, tensors, metadata, MODEL_FILE)
 
 
 def load(path):
@@ -151,45 +249,20 @@ def load(path):
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If the file is not a tsattn model (a pickle, say), or was written by a newer tsattn.
+        If the file is not a tsattn model (a pickle, say), is damaged (its checksum does not
+        match, its state is inconsistent), or was written in another format version.
     """
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file, safe_open
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no model file at {str(path)!r}")
-    try:
-        with safe_open(str(path), framework="pt", device="cpu") as handle:
-            metadata = handle.metadata() or {}
-        tensors = load_file(str(path), device="cpu")
-    except (SafetensorError, OSError, ValueError) as error:
-        raise ValueError(
-            f"{str(path)!r} is not a tsattn model file (not a safetensors file: {error}); "
-            f"tsattn only loads files written by its own save()"
-        ) from None
-    if metadata.get("format") != FORMAT_NAME:
-        raise ValueError(f"{str(path)!r} is a safetensors file but not a tsattn model")
-    try:
-        version = int(metadata.get("format_version", ""))
-    except ValueError:
-        raise ValueError(f"{str(path)!r} is damaged: it has no valid format version") from None
-    if version > FORMAT_VERSION:
-        raise ValueError(
-            f"{str(path)!r} was written in model format {version}, newer than this tsattn reads "
-            f"({FORMAT_VERSION}); upgrade tsattn to load it"
-        )
-    cls = _registry().get(metadata.get("class"))
+    metadata, tensors = files.read(path, MODEL_FILE)
+    where = str(path)
+    cls = _REGISTRY.get(metadata.get("class"))
     if cls is None:
-        raise ValueError(f"{str(path)!r} names an unknown estimator {metadata.get('class')!r}")
+        raise ValueError(f"{where!r} names an unknown estimator {metadata.get('class')!r}")
     try:
-        return cls._from_artifacts(json.loads(metadata["state"]), tensors)
-    except (KeyError, TypeError, ValueError, RuntimeError) as error:
-        # A hand-edited or truncated state; the file was only ever parsed, nothing was run.
+        state = json.loads(metadata["state"])
+        return cls._from_artifacts(state, tensors)
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as error:
+        # A state the checksum vouches for but this tsattn cannot use; nothing was run.
         raise ValueError(
-            f"{str(path)!r} is damaged or was not written by this version of tsattn "
+            f"{where!r} is damaged or was not written by this version of tsattn "
             f"({type(error).__name__}: {error}); save the model again"
         ) from error
-
-
-__all__ = ["load", "save_estimator"]

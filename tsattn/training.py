@@ -2,7 +2,9 @@
 
 The estimators give a :class:`BatchSource` for training (and one for validation) and a loss
 function; everything else (the optimiser, the epoch loop, the progress bar, restoring the best
-weights, surviving an interrupt, data-parallel training over several processes) lives here once.
+weights, stopping a diverging run, surviving an interrupt, data-parallel training over several
+processes) lives here once. Checkpoints are :mod:`tsattn.checkpoint`'s; the optional allocator
+setting for long fits is :mod:`tsattn.memory`'s.
 
 Distributed training (see :mod:`tsattn.distributed`): when the loop runs in several processes
 (``torchrun``, or a process group the user initialised), the module is wrapped in
@@ -10,36 +12,44 @@ DistributedDataParallel for the training steps only. Every rank draws the same e
 from the same generator (rank 0's, shared at the start) and takes its strided part of every
 batch, so ``batch_size`` is the *global* batch: the model takes the same optimiser steps on the
 same batches as a single process would (up to float rounding), whatever the number of
-processes. Epoch losses are summed over the ranks, so early stopping and the best epoch are
-decided alike everywhere; rank 0 alone shows progress and writes checkpoints.
+processes. Epoch losses are summed over the ranks, so early stopping, divergence and the best
+epoch are decided alike everywhere; rank 0 alone shows progress and writes checkpoints.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import functools
-import hashlib
-import json
+import contextvars
 import math
 import os
-import sys
-import tempfile
 import time
 import warnings
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import torch
 from torch import nn
 
 from tsattn import distributed
-from tsattn.distributed import World
+from tsattn.checkpoint import Checkpoint, Progress, checkpoint_fingerprint, resume
+from tsattn.distributed import World, resolve_device
 
-DEVICES = ("auto", "cpu", "cuda")
+__all__ = [
+    "BatchSource",
+    "Checkpoint",
+    "EpochReport",
+    "TrainingConfig",
+    "TrainingDivergedError",
+    "adam",
+    "checkpoint_fingerprint",
+    "mean_loss",
+    "resolve_device",
+    "train",
+    "watch_epochs",
+]
+
 ALONE = World()  # a process training by itself
 # Validation windows per training window of a capped epoch (see TrainingConfig).
 VALID_BATCHES_PER_BATCH = 4
@@ -56,7 +66,11 @@ class BatchSource(Protocol):
 
 
 class TrainingDivergedError(RuntimeError):
-    """The loss became NaN or infinite; the model keeps the last good weights."""
+    """The loss became NaN, infinite, or orders of magnitude above the untrained model's.
+
+    The module is left with the weights of the best epoch before, or with its initial weights
+    when no epoch ended well; the message says which.
+    """
 
 
 @dataclass(frozen=True)
@@ -75,98 +89,83 @@ class TrainingConfig:
     # And at most this many (a fresh random subset of the samples each epoch), so that on a
     # large panel validation, early stopping and checkpoints still come every few seconds.
     # Validation is then capped too, at VALID_BATCHES_PER_BATCH times as many batches (the
-    # same evenly spread samples every epoch): 30,000 series hold ~400,000 validation windows,
-    # whose evaluation would otherwise take 10x longer than the epoch's training steps.
+    # same evenly spread samples every epoch), as evaluating every validation window of a
+    # large panel would take far longer than the epoch's capped training steps.
     max_batches_per_epoch: int | None = None
+    # An epoch whose training or validation loss exceeds this multiple of the first batch's
+    # loss (the untrained model's) has diverged, even while finite: a learning rate far too
+    # high gives losses of 1e11 that never overflow, and forecasts to match. None: only NaN
+    # and infinity count.
+    divergence_factor: float | None = 1e4
     verbose: bool = True
 
 
-def resolve_device(device: str | torch.device) -> torch.device:
-    """Turn the ``device`` parameter into a :class:`torch.device`.
+@dataclass(frozen=True)
+class EpochReport:
+    """What an epoch did, as given to ``on_epoch_end`` and :func:`watch_epochs` callbacks.
 
-    Parameters
+    Losses and sample counts are over all processes in distributed training; times are this
+    process'.
+
+    Attributes
     ----------
-    device : {"auto", "cpu", "cuda"}, "cuda:N" or torch.device
-        "auto" picks CUDA where it exists.
-
-    Returns
-    -------
-    torch.device
-
-    Raises
-    ------
-    ValueError
-        For an unknown value, or CUDA asked for where there is none.
+    epoch : int
+        1-based.
+    train_loss, valid_loss : float
+        Mean losses (``valid_loss`` is NaN without validation).
+    seconds : float
+        The whole epoch: training steps, validation and bookkeeping.
+    train_seconds, valid_seconds : float
+        The training steps, and the validation loss, alone.
+    train_samples, valid_samples : int
+        Training samples drawn, and validation samples evaluated.
     """
-    if isinstance(device, str) and device == "auto":
-        # Under torchrun each process takes the GPU of its local rank.
-        return distributed.cuda_device() if torch.cuda.is_available() else torch.device("cpu")
-    if not isinstance(device, (str, torch.device)):
-        raise TypeError(f"device must be a string or torch.device, got {type(device).__name__}")
-    try:
-        resolved = torch.device(device)
-    except RuntimeError:
-        raise ValueError(
-            f"device must be one of {DEVICES} or a torch.device, got {device!r}"
-        ) from None
-    if resolved.type not in ("cpu", "cuda"):
-        raise ValueError(f"device must be one of {DEVICES} or a torch.device, got {device!r}")
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} asks for CUDA but torch finds no CUDA GPU here; "
-            f"use device='auto' or 'cpu'"
-        )
-    if resolved.type == "cuda" and resolved.index is None:
-        return distributed.cuda_device()
-    return resolved
+
+    epoch: int
+    train_loss: float
+    valid_loss: float
+    seconds: float
+    train_seconds: float
+    valid_seconds: float
+    train_samples: int
+    valid_samples: int
 
 
-# glibc's mallopt parameters (malloc.h)
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_MMAP_THRESHOLD = 32 * 2**20  # the most glibc allows, and where its own adaptive threshold ends
-_TRIM_DURING_FIT = 256 * 2**20
-_TRIM_AFTER_FIT = 2 * _MMAP_THRESHOLD  # what glibc's adaptive rule sets beside that threshold
+_watchers: contextvars.ContextVar[tuple[Callable[[EpochReport], None], ...]] = (
+    contextvars.ContextVar("tsattn_epoch_watchers", default=())
+)
 
 
 @contextlib.contextmanager
-def _reuse_freed_memory():
-    """Let glibc keep freed memory for the next training step instead of unmapping it.
+def watch_epochs(callback: Callable[[EpochReport], None]) -> Iterator[None]:
+    """Call ``callback`` after every epoch any fit trains inside the block.
 
-    A training step allocates and frees tensors of a few MB (the attention's (B, T, S, A)
-    scores, the LSTMs' workspaces). With glibc's defaults the freed top of the heap is handed
-    back to the kernel every step and touched again the next, which measured 800-2,900 page
-    faults per step on M3 monthly, 5-10% of the step on this project's CPU and the main source
-    of its run-to-run spread; with these settings, under 60. This is what PyTorch's CPU
-    performance guide gets from jemalloc or tcmalloc, done in-process and only while training.
-    Afterwards the trim threshold goes back to glibc's own adaptive value and what the fit held
-    is released. Elsewhere than glibc (macOS, Windows, musl) nothing changes.
+    It sees the epochs of fits that an estimator runs (whose ``train`` call the caller does
+    not make), for timing or logging; epochs restored from a checkpoint are not trained and
+    not reported. The callback runs after the epoch's checkpoint is written; an exception it
+    raises ends the fit (``KeyboardInterrupt`` as an interrupt does).
+
+    Parameters
+    ----------
+    callback : callable
+        ``callback(report: EpochReport) -> None``.
+
+    Examples
+    --------
+    >>> from tsattn.training import watch_epochs
+    >>> seconds = []
+    >>> with watch_epochs(lambda report: seconds.append(report.train_seconds)):  # doctest: +SKIP
+    ...     model.fit(y)
     """
-    libc = _glibc()
-    if libc is None:
-        yield
-        return
-    libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
-    libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_DURING_FIT)
+    if not callable(callback):
+        raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+    token = _watchers.set((*_watchers.get(), callback))
     try:
         yield
     finally:
-        libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_AFTER_FIT)
-        libc.malloc_trim(0)
+        _watchers.reset(token)
 
 
-@functools.cache
-def _glibc():
-    """The C library when it is glibc (it has mallopt and malloc_trim), else None."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(None)
-    except OSError:
-        return None
-    return libc if hasattr(libc, "gnu_get_libc_version") else None  # musl lacks it
-
-
-@_reuse_freed_memory()
 def train(
     module: nn.Module,
     loss_fn: Callable[[nn.Module, dict[str, torch.Tensor]], torch.Tensor],
@@ -176,6 +175,8 @@ def train(
     rng: np.random.Generator,
     checkpoint_dir: str | os.PathLike | None = None,
     fingerprint: dict | None = None,
+    *,
+    on_epoch_end: Callable[[EpochReport], None] | None = None,
 ) -> list[dict]:
     """Train ``module`` in place and leave it with its best weights.
 
@@ -189,7 +190,7 @@ def train(
     train_data, valid_data : BatchSource
         Training samples, and validation samples (or None: the training loss then decides).
     config : TrainingConfig
-        Epochs, batch size, learning rate, patience, clipping, verbosity.
+        Epochs, batch size, learning rate, patience, clipping, divergence, verbosity.
     rng : numpy.random.Generator
         Shuffles the training samples every epoch. In distributed training rank 0's state is
         copied to every rank first, so all ranks draw the same order.
@@ -202,6 +203,9 @@ def train(
     fingerprint : dict or None, default=None
         JSON-ready description of the estimator's parameters and data (see
         :func:`checkpoint_fingerprint`) that a checkpoint must match to be resumed.
+    on_epoch_end : callable or None, default=None
+        ``on_epoch_end(report: EpochReport)`` after every epoch trained (not after epochs
+        restored from a checkpoint), after the callbacks of :func:`watch_epochs`.
 
     Returns
     -------
@@ -212,7 +216,9 @@ def train(
     Raises
     ------
     TrainingDivergedError
-        When the loss turns NaN or infinite (the best weights so far are restored first).
+        When the loss turns NaN or infinite, or exceeds ``config.divergence_factor`` times the
+        first batch's loss (the module is first put back to the best epoch's weights, or to its
+        initial weights when no epoch ended well).
     ValueError
         When ``checkpoint_dir`` holds a checkpoint of other parameters or data; in
         distributed training also when the ranks hold different numbers of samples, or
@@ -223,25 +229,24 @@ def train(
     device = _module_device(module)
     world = distributed.setup(device)
     if world.size > 1:
-        _check_world(train_data, valid_data, config, world)
-    optimizer = _adam(list(module.parameters()), config.learning_rate)
+        distributed.check_world(train_data, valid_data, config.batch_size, world)
+    optimizer = adam(list(module.parameters()), config.learning_rate)
     # The training steps call the DDP wrapper (its backward averages the gradients); the
     # estimator keeps the plain module, and evaluation uses it too (no collectives per batch).
     stepped = distributed.wrap(module, device) if world.size > 1 else module
-    history: list[dict] = []
-    best_loss, stale = math.inf, 0
-    first_epoch, finished = 1, False
-    checkpoint, progress = _resume(
+    checkpoint, progress = resume(
         module, optimizer, rng, train_data, valid_data, config, world,
         checkpoint_dir, fingerprint,
     )  # fmt: skip
-    best_state = _copy_state(module)
-    if progress is not None:
-        history, best_loss, best_state, stale, finished = progress
-        first_epoch = len(history) + 1
+    if progress is None:
+        progress = Progress(history=[], best_loss=math.inf, best_state=_copy_state(module))
+    history = progress.history
+    first_epoch = len(history) + 1
+    callbacks = [*_watchers.get(), *([on_epoch_end] if on_epoch_end is not None else [])]
     valid_data = _capped_validation(valid_data, config)
+    validated = valid_data is not None and len(valid_data) > 0
     epochs = tqdm(
-        range(first_epoch, config.max_epochs + 1 if not finished else first_epoch),
+        range(first_epoch, config.max_epochs + 1 if not progress.finished else first_epoch),
         initial=first_epoch - 1,
         total=config.max_epochs,
         disable=not (config.verbose and world.is_main),
@@ -250,50 +255,48 @@ def train(
     try:
         for epoch in epochs:
             started = time.perf_counter()
-            train_sum = _run_epoch(stepped, loss_fn, train_data, config, optimizer, rng, world)
-            valid_sum = _loss_sum(module, loss_fn, valid_data, config.batch_size, world)
+            sums = _run_epoch(stepped, loss_fn, train_data, config, optimizer, rng, world)
+            trained = time.perf_counter()
+            sums += _loss_sum(module, loss_fn, valid_data, config.batch_size, world)
+            validated_at = time.perf_counter()
             if world.size > 1:  # one collective per epoch: every rank sees the same losses
-                reduced = distributed.all_reduce_sum([*train_sum, *valid_sum], device)
-                train_sum, valid_sum = (reduced[0], reduced[1]), (reduced[2], reduced[3])
-            train_loss = train_sum[0] / max(train_sum[1], 1)
-            valid_loss = valid_sum[0] / valid_sum[1] if valid_sum[1] else math.nan
-            monitored = valid_loss if valid_data is not None and len(valid_data) else train_loss
-            if not math.isfinite(train_loss) or not math.isfinite(monitored):
-                module.load_state_dict(best_state)
-                bad = train_loss if not math.isfinite(train_loss) else monitored
-                raise TrainingDivergedError(
-                    f"the loss became {bad} at epoch {epoch}; the weights of the best epoch "
-                    f"are kept. Likely causes: a learning rate too high (now "
-                    f"{config.learning_rate}), or extreme values in the data (try scaler='standard')"
-                )
-            history.append(
-                {
-                    "epoch": epoch,
-                    "train_loss": train_loss,
-                    "valid_loss": valid_loss,
-                    "seconds": time.perf_counter() - started,
-                }
-            )
+                sums = tuple(distributed.all_reduce_sum(list(sums), device))
+            train_sum, train_count, first_sum, first_count, valid_sum, valid_count = sums
+            if epoch == 1:
+                progress.reference_loss = first_sum / max(first_count, 1)
+            train_loss = train_sum / max(train_count, 1)
+            valid_loss = valid_sum / valid_count if valid_count else math.nan
+            monitored = valid_loss if validated else train_loss
+            _check_divergence(module, progress, epoch, train_loss, monitored, config)
+            row = {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "valid_loss": valid_loss,
+                "seconds": time.perf_counter() - started,
+            }
+            history.append(row)
             epochs.set_postfix(train=f"{train_loss:.4f}", valid=f"{valid_loss:.4f}")
-            if monitored < best_loss:
-                best_loss, best_state, stale = monitored, _copy_state(module), 0
+            if monitored < progress.best_loss:
+                progress.best_loss, progress.best_state = monitored, _copy_state(module)
+                progress.stale = 0
             else:
-                stale += 1
+                progress.stale += 1
             patience = config.early_stopping_patience
             # A barely trained model's flat forecast can score a validation low that takes
             # many epochs to beat (seen on AirPassengers and M3): no stop before 2 * patience.
-            stop = patience is not None and stale >= patience and epoch >= 2 * patience
+            stop = patience is not None and progress.stale >= patience and epoch >= 2 * patience
+            progress.finished = stop or epoch == config.max_epochs
             if checkpoint is not None:
-                checkpoint.save(
-                    module,
-                    optimizer,
-                    rng,
-                    history,
-                    best_loss,
-                    best_state,
-                    stale,
-                    finished=stop or epoch == config.max_epochs,
-                )
+                checkpoint.save(module, optimizer, rng, progress)
+            report = EpochReport(
+                **row,
+                train_seconds=trained - started,
+                valid_seconds=validated_at - trained,
+                train_samples=int(train_count),
+                valid_samples=int(valid_count),
+            )
+            for callback in callbacks:
+                callback(report)
             if stop:
                 break
     except KeyboardInterrupt:
@@ -306,9 +309,50 @@ def train(
         epochs.close()
         # The wrapper's gradient hooks go with it; the module is plain again.
         del stepped
-    module.load_state_dict(best_state)
+    module.load_state_dict(progress.best_state)
     module.eval()
     return history
+
+
+def _check_divergence(module, progress: Progress, epoch, train_loss, monitored, config) -> None:
+    """Raise TrainingDivergedError, best weights restored, if this epoch's losses diverged."""
+    losses = {"training": train_loss, "validation": monitored}
+    bad = next(((name, loss) for name, loss in losses.items() if not math.isfinite(loss)), None)
+    factor, reference = config.divergence_factor, progress.reference_loss
+    if bad is None and factor is not None and reference > 0:
+        bad = next(
+            ((name, loss) for name, loss in losses.items() if loss > factor * reference), None
+        )
+    if bad is None:
+        return
+    module.load_state_dict(progress.best_state)
+    name, loss = bad
+    if math.isfinite(loss):
+        what = (
+            f"the {name} loss rose to {loss:.3g} at epoch {epoch}, over {factor:g} times the "
+            f"untrained model's {reference:.3g}"
+        )
+    else:
+        what = f"the loss became {loss} at epoch {epoch}"
+    best = _best_epoch(progress)
+    kept = (
+        f"the module is left with the weights of epoch {best}, the best before"
+        if best is not None
+        else "no epoch ended well, so the module is left with its initial, untrained weights"
+    )
+    raise TrainingDivergedError(
+        f"training diverged: {what}; {kept}. Likely causes: a learning rate too high (now "
+        f"{config.learning_rate}), or extreme values in the data (try scaler='standard')"
+    )
+
+
+def _best_epoch(progress: Progress) -> int | None:
+    """The epoch whose weights ``progress.best_state`` holds (None before any epoch ended)."""
+    for row in progress.history:
+        monitored = row["valid_loss"] if math.isfinite(row["valid_loss"]) else row["train_loss"]
+        if monitored == progress.best_loss:
+            return row["epoch"]
+    return None
 
 
 def _capped_validation(data: BatchSource | None, config: TrainingConfig) -> BatchSource | None:
@@ -339,86 +383,22 @@ class _Subset:
         return self.data.batch(self.index[index])
 
 
-def _check_world(train_data, valid_data, config, world: World) -> None:
-    """Refuse, on every rank alike, what would make the ranks' epochs differ or hang."""
-    sizes = (len(train_data), 0 if valid_data is None else len(valid_data))
-    gathered = distributed.gather_object(sizes, world)
-    if len(set(gathered)) > 1:
-        raise ValueError(
-            f"every process must fit the same data, but the ranks hold different numbers of "
-            f"(training, validation) samples: {gathered}; give each process the whole data set "
-            f"(the training loop splits every batch among them)"
-        )
-    if config.batch_size < world.size:
-        raise ValueError(
-            f"batch_size={config.batch_size} is smaller than the {world.size} processes: "
-            f"batch_size is the global batch, split among the processes; make it at least "
-            f"{world.size}"
-        )
+def adam(parameters: list[nn.Parameter], learning_rate: float) -> torch.optim.Adam:
+    """The optimiser every fit uses: Adam, fused into one kernel where this torch has it.
 
+    The unfused step runs about ten operations per parameter tensor, which with the small
+    tensors of these models is a noticeable part of a CPU training step; the fused step does
+    them in one pass. CPU fused Adam came in torch 2.4; older versions (and other devices)
+    refuse it at construction and get the default.
 
-def _resume(
-    module, optimizer, rng, train_data, valid_data, config, world, checkpoint_dir, fingerprint
-):
-    """(checkpoint to save to or None, restored progress or None); shares rank 0's start.
+    Parameters
+    ----------
+    parameters : list of torch.nn.Parameter
+    learning_rate : float
 
-    In distributed training rank 0 alone opens the checkpoint and then sends every rank what
-    it holds (weights, optimiser moments, generator states, history), together with its
-    generator state even without a checkpoint: all ranks must draw the same epoch orders. An
-    error on rank 0 (another fit's checkpoint) is sent too and raised everywhere, so no rank
-    is left waiting.
-    """
-    checkpoint, progress, error = None, None, None
-    if world.is_main and checkpoint_dir is not None:
-        try:
-            checkpoint = Checkpoint(
-                checkpoint_dir,
-                _full_fingerprint(module, train_data, valid_data, config, fingerprint),
-            )
-            progress = checkpoint.restore(module, optimizer, rng)
-        except (TypeError, ValueError) as exc:
-            if world.size == 1:
-                raise
-            error = exc
-    if world.size == 1:
-        return checkpoint, progress
-    device = _module_device(module)
-    shared = None
-    if world.is_main:
-        shared = {"error": error, "rng": rng.bit_generator.state}
-        if progress is not None:
-            history, best_loss, best_state, stale, finished = progress
-            shared["progress"] = (history, best_loss, _cpu(best_state), stale, finished)
-            shared["module"] = _cpu(module.state_dict())
-            shared["optimizer"] = optimizer.state_dict()
-            shared["torch_rng"] = torch.get_rng_state()
-    shared = distributed.broadcast_object(shared, device)
-    if shared["error"] is not None:
-        raise shared["error"]
-    if world.is_main:
-        return checkpoint, progress
-    rng.bit_generator.state = shared["rng"]
-    if "progress" not in shared:
-        return None, None
-    module.load_state_dict(shared["module"])
-    optimizer.load_state_dict(shared["optimizer"])
-    torch.set_rng_state(shared["torch_rng"])
-    history, best_loss, best_state, stale, finished = shared["progress"]
-    best_state = {k: v.to(device) for k, v in best_state.items()}
-    return None, (history, best_loss, best_state, stale, finished)
-
-
-def _cpu(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {k: v.detach().cpu() for k, v in state.items()}
-
-
-def _adam(parameters: list[nn.Parameter], learning_rate: float) -> torch.optim.Adam:
-    """Adam, fused into one kernel over all parameters where this torch has it.
-
-    The unfused step runs about ten operations per parameter tensor; with the small tensors of
-    these models that was 4% of a CPU training step, and the fused step takes a quarter of it.
-    CPU fused Adam came in torch 2.4; older versions (and other devices) refuse it at
-    construction and get the default.
+    Returns
+    -------
+    torch.optim.Adam
     """
     try:
         return torch.optim.Adam(parameters, lr=learning_rate, fused=True)
@@ -428,8 +408,12 @@ def _adam(parameters: list[nn.Parameter], learning_rate: float) -> torch.optim.A
 
 def _run_epoch(
     module, loss_fn, data, config, optimizer, rng, world: World = ALONE
-) -> tuple[float, int]:
-    """One epoch of optimiser steps; (sum of sample losses, samples) on this rank."""
+) -> tuple[float, int, float, int]:
+    """One epoch of optimiser steps on this rank.
+
+    Returns (sum of sample losses, samples, the same two for the epoch's first batch alone):
+    the first batch's loss is taken before its step, so epoch 1's is the untrained model's.
+    """
     module.train()
     wanted = max(len(data), config.min_batches_per_epoch * config.batch_size)
     if config.max_batches_per_epoch is not None:
@@ -437,6 +421,7 @@ def _run_epoch(
     repeats = -(-wanted // len(data))
     order = np.concatenate([rng.permutation(len(data)) for _ in range(repeats)])[:wanted]
     total, count = torch.zeros((), device=_module_device(module)), 0
+    first, first_count = None, 0
     weight = 1.0
     for begin in range(0, len(order), config.batch_size):
         index = order[begin : begin + config.batch_size]
@@ -455,12 +440,28 @@ def _run_epoch(
         # Summed on the device: reading the loss every step would wait for the GPU each time.
         total += loss.detach() * len(index)
         count += len(index)
-    return float(total), count
+        if first is None:
+            first, first_count = total.clone(), count
+    return float(total), count, 0.0 if first is None else float(first), first_count
 
 
 @torch.no_grad()
-def evaluate(module, loss_fn, data: BatchSource | None, batch_size: int) -> float:
-    """Mean loss over ``data`` in evaluation mode (NaN when there is no data)."""
+def mean_loss(module, loss_fn, data: BatchSource | None, batch_size: int) -> float:
+    """Mean loss over ``data`` in evaluation mode.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    loss_fn : callable
+        ``loss_fn(module, batch) -> scalar tensor``, as for :func:`train`.
+    data : BatchSource or None
+    batch_size : int
+
+    Returns
+    -------
+    float
+        The mean over samples of the batches' losses; NaN when there is no data.
+    """
     total, count = _loss_sum(module, loss_fn, data, batch_size)
     return total / count if count else math.nan
 
@@ -487,252 +488,5 @@ def _copy_state(module: nn.Module) -> dict[str, torch.Tensor]:
     return {name: tensor.detach().clone() for name, tensor in module.state_dict().items()}
 
 
-# ----------------------------------------------------------------------------------------------
-# Checkpoints: the whole training state after an epoch, in one file written atomically
-
-
-CHECKPOINT_FORMAT = "tsattn-checkpoint"
-CHECKPOINT_VERSION = 1
-
-
-def checkpoint_fingerprint(params: dict, *arrays: np.ndarray) -> dict:
-    """What a checkpoint must match to be resumed: the parameters and a hash of the data.
-
-    Parameters
-    ----------
-    params : dict
-        JSON-ready constructor parameters; ``verbose`` is left out (it changes nothing learnt).
-    *arrays : numpy.ndarray
-        The training data as the estimator holds it.
-
-    Returns
-    -------
-    dict
-        ``{"params": ..., "data": {"shapes": ..., "sha256": ...}}``.
-    """
-    digest = hashlib.sha256()
-    shapes = []
-    for array in arrays:
-        array = np.ascontiguousarray(array)
-        digest.update(f"{array.dtype.str}{array.shape}".encode())
-        digest.update(array.reshape(-1).view(np.uint8))
-        shapes.append(list(array.shape))
-    kept = {key: value for key, value in params.items() if key != "verbose"}
-    return {"params": kept, "data": {"shapes": shapes, "sha256": digest.hexdigest()}}
-
-
-def _full_fingerprint(module, train_data, valid_data, config, fingerprint) -> dict:
-    """The caller's fingerprint plus what the loop itself knows (checked even without one)."""
-    training = {k: v for k, v in asdict(config).items() if k != "verbose"}
-    return {
-        **(fingerprint or {}),
-        "training": training,
-        "samples": [len(train_data), 0 if valid_data is None else len(valid_data)],
-        "batches": _batch_source_digest(train_data, valid_data),
-        "module": {name: list(t.shape) for name, t in module.state_dict().items()},
-    }
-
-
-def _batch_source_digest(*sources) -> str:
-    """Hash of every array a batch source holds (values, covariates, windows, ...).
-
-    Whatever an estimator feeds the loop is covered, even inputs its own fingerprint forgets.
-    """
-    digest = hashlib.sha256()
-    for source in sources:
-        for name, value in sorted(getattr(source, "__dict__", {}).items()):
-            if isinstance(value, torch.Tensor):
-                value = value.detach().cpu().numpy()
-            if isinstance(value, np.ndarray):
-                value = np.ascontiguousarray(value)
-                digest.update(f"{name}{value.dtype.str}{value.shape}".encode())
-                digest.update(value.reshape(-1).view(np.uint8))
-    return digest.hexdigest()
-
-
-class Checkpoint:
-    """The training state after the last finished epoch, in ``directory/checkpoint.safetensors``.
-
-    Tensors (module weights, best weights, optimiser moments, torch RNG states) go into the
-    safetensors body; everything else (format version, fingerprint, history, epoch counters, the
-    numpy generator's state) is JSON in its metadata, so reading a checkpoint never unpickles.
-    Every save writes a temporary file and renames it into place: a run killed at any moment
-    leaves the previous epoch's checkpoint whole.
-
-    Parameters
-    ----------
-    directory : str or os.PathLike
-        Created if missing.
-    fingerprint : dict
-        JSON-ready; a checkpoint written with another fingerprint is refused.
-    """
-
-    FILE = "checkpoint.safetensors"
-
-    def __init__(self, directory: str | os.PathLike, fingerprint: dict):
-        if not isinstance(directory, (str, os.PathLike)):
-            raise TypeError(
-                f"checkpoint_dir must be a path (str or os.PathLike), got {type(directory).__name__}"
-            )
-        self.directory = Path(directory)
-        if self.directory.exists() and not self.directory.is_dir():
-            raise ValueError(
-                f"checkpoint_dir {str(self.directory)!r} is a file; give a directory (it is "
-                f"created if missing)"
-            )
-        self.path = self.directory / self.FILE
-        # Compared after a JSON round trip, as it comes back from the file (tuples -> lists).
-        self.fingerprint = json.loads(json.dumps(fingerprint))
-
-    def save(self, module, optimizer, rng, history, best_loss, best_state, stale, finished):
-        """Write the state after an epoch atomically."""
-        from safetensors.torch import save_file
-
-        tensors = {f"module.{k}": v for k, v in module.state_dict().items()}
-        tensors.update({f"best.{k}": v for k, v in best_state.items()})
-        scalars: dict[str, dict[str, Any]] = {}
-        for param_id, state in optimizer.state_dict()["state"].items():
-            for key, value in state.items():
-                if isinstance(value, torch.Tensor):
-                    tensors[f"optimizer.{param_id}.{key}"] = value
-                else:
-                    scalars.setdefault(str(param_id), {})[key] = value
-        tensors["rng.torch"] = torch.get_rng_state()
-        device = _module_device(module)
-        if device.type == "cuda":
-            tensors["rng.cuda"] = torch.cuda.get_rng_state(device)
-        progress = {
-            "epoch": len(history),
-            "history": history,
-            "best_loss": best_loss,
-            "stale": stale,
-            "finished": bool(finished),
-            "numpy_rng": rng.bit_generator.state,
-            "optimizer_scalars": scalars,
-        }
-        metadata = {
-            "format": CHECKPOINT_FORMAT,
-            "format_version": str(CHECKPOINT_VERSION),
-            "fingerprint": json.dumps(self.fingerprint),
-            "progress": json.dumps(progress, default=_encode_array),
-        }
-        tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-        self.directory.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(
-            dir=self.directory, prefix=".checkpoint.", suffix=".tmp"
-        )
-        os.close(handle)
-        try:
-            save_file(tensors, temporary, metadata=metadata)
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-
-    def restore(self, module, optimizer, rng):
-        """Load the checkpoint into ``module``, ``optimizer`` and ``rng``, if there is one.
-
-        Returns
-        -------
-        tuple or None
-            ``(history, best_loss, best_state, stale, finished)``, or None without a checkpoint.
-
-        Raises
-        ------
-        ValueError
-            For an unreadable checkpoint, a newer format, or another fingerprint.
-        """
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file, safe_open
-
-        if not self.path.is_file():
-            return None
-        where = str(self.path)
-        try:
-            with safe_open(where, framework="pt", device="cpu") as handle:
-                metadata = handle.metadata() or {}
-            tensors = load_file(where, device="cpu")
-            if metadata.get("format") != CHECKPOINT_FORMAT:
-                raise ValueError("not a tsattn checkpoint")
-            version = int(metadata["format_version"])
-            stored = json.loads(metadata["fingerprint"])
-            progress = json.loads(metadata["progress"], object_hook=_decode_array)
-        except (SafetensorError, OSError, ValueError, KeyError) as error:
-            raise ValueError(
-                f"cannot read the checkpoint {where!r} ({error}); delete it or use another "
-                f"checkpoint_dir"
-            ) from None
-        if version > CHECKPOINT_VERSION:
-            raise ValueError(
-                f"the checkpoint {where!r} has format {version}, newer than this tsattn reads "
-                f"({CHECKPOINT_VERSION}); upgrade tsattn or use another checkpoint_dir"
-            )
-        if stored != self.fingerprint:
-            raise ValueError(
-                f"the checkpoint in {str(self.directory)!r} was written by a fit with other "
-                f"{_difference(stored, self.fingerprint)}; it cannot be resumed. Fit with the "
-                f"same parameters and data, or use another (or an emptied) checkpoint_dir"
-            )
-        device = _module_device(module)
-        module.load_state_dict(_prefixed(tensors, "module."))
-        best_state = {k: v.to(device) for k, v in _prefixed(tensors, "best.").items()}
-        state: dict[int, dict[str, Any]] = {}
-        for name, value in _prefixed(tensors, "optimizer.").items():
-            param_id, key = name.split(".", 1)
-            state.setdefault(int(param_id), {})[key] = value
-        for param_id, values in progress["optimizer_scalars"].items():
-            state.setdefault(int(param_id), {}).update(values)
-        optimizer.load_state_dict(
-            {"state": state, "param_groups": optimizer.state_dict()["param_groups"]}
-        )
-        torch.set_rng_state(tensors["rng.torch"])
-        if device.type == "cuda" and "rng.cuda" in tensors:
-            torch.cuda.set_rng_state(tensors["rng.cuda"], device)
-        rng.bit_generator.state = progress["numpy_rng"]
-        return (
-            progress["history"],
-            progress["best_loss"],
-            best_state,
-            progress["stale"],
-            progress["finished"],
-        )
-
-
 def _module_device(module: nn.Module) -> torch.device:
     return next(iter(module.parameters()), torch.empty(0)).device
-
-
-def _prefixed(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
-    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-
-
-def _difference(stored: dict, current: dict) -> str:
-    """Name what differs between two fingerprints, for the error message."""
-    old, new = stored.get("params", {}), current.get("params", {})
-    changed = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
-    if changed:
-        return "parameters: " + ", ".join(
-            f"{k}={old.get(k)!r} there, {new.get(k)!r} here" for k in changed[:5]
-        )
-    old, new = stored.get("data", {}), current.get("data", {})
-    if old.get("shapes") != new.get("shapes"):
-        return f"data (arrays of shapes {old.get('shapes')} there, {new.get('shapes')} here)"
-    if old != new or stored.get("batches") != current.get("batches"):
-        return "data (same shapes, other values)"
-    keys = [k for k in sorted(set(stored) | set(current)) if stored.get(k) != current.get(k)]
-    return "training settings (" + ", ".join(keys) + ")"
-
-
-def _encode_array(value: Any) -> Any:
-    # Bit generators other than PCG64 (MT19937) keep numpy arrays in their state.
-    if isinstance(value, np.ndarray):
-        return {"__ndarray__": value.tolist(), "dtype": value.dtype.str}
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"cannot store {type(value).__name__} in a checkpoint")
-
-
-def _decode_array(value: dict) -> Any:
-    if "__ndarray__" in value:
-        return np.asarray(value["__ndarray__"], dtype=value["dtype"])
-    return value
