@@ -128,3 +128,162 @@ def test_true_duplicates_of_an_aware_frame_still_get_the_advice_to_aggregate():
     repeated = pd.concat([y, y.iloc[[14]]], ignore_index=True)  # 02:00 CEST twice
     with pytest.raises(ValueError, match="duplicate timestamps for series 'a'; aggregate"):
         to_panel(repeated)
+
+
+# ----------------------------------------------------------------------------------------------
+# The command line: reading ordinary CSV files
+
+CLI_SMALL = ["--epochs", "1", "--hidden-size", "8", "--input-size", "4", "--quiet"]
+DAYS = pd.date_range("2021-01-01", periods=30, freq="D")
+
+
+def _forecast_csv(tmp_path, frame, *options, horizon=2):
+    """Write ``frame``, run ``tsattn forecast`` on it: (exit code, output frame or None)."""
+    from tsattn.cli import main
+
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    frame.to_csv(source, index=False)
+    code = main(["forecast", str(source), "--horizon", str(horizon), "--out", str(out),
+                 *CLI_SMALL, *options])  # fmt: skip
+    return code, (pd.read_csv(out, dtype=str) if code == 0 else None)
+
+
+def _one_line_error(capsys, *words):
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("tsattn: error:"), err
+    for word in words:
+        assert word in err[0], err[0]
+    return err[0]
+
+
+@pytest.mark.parametrize("name", ["store", "store_id", "shop_id", "unique_id"])
+def test_cli_integer_id_column_of_one_series_is_an_id(tmp_path, name):
+    """CLI misreads: an integer id column of a usual name makes a long file, not a series."""
+    frame = pd.DataFrame({name: 7, "date": DAYS, "sales": np.arange(30.0)})
+    code, out = _forecast_csv(tmp_path, frame)
+    assert code == 0
+    assert list(out.columns) == [name, "date", "sales"]
+    assert list(out[name]) == ["7", "7"]
+
+
+@pytest.mark.parametrize(
+    "frame, words",
+    [
+        # an unnamed integer id of two series: dates repeat, so the file is long
+        (
+            pd.DataFrame({"k": np.repeat([1, 2], 30), "date": list(DAYS) * 2, "v": np.arange(60.0)}),
+            ["dates repeat", "--id-col"],
+        ),
+        # one series with an unnamed integer id: the same number in every row
+        (pd.DataFrame({"k": 7, "date": DAYS, "v": np.arange(30.0)}), ["'k' holds the same", "--id-col"]),
+        # a usual value name beside an unnamed column
+        (
+            pd.DataFrame({"k": np.arange(30) % 3, "date": DAYS, "sales": np.arange(30.0)}),
+            ["'sales'", "--layout wide"],
+        ),
+        # two text columns: which one is the id?
+        (
+            pd.DataFrame({"a": "x", "b": "y", "date": DAYS, "v": np.arange(30.0)}),
+            ["text columns ['a', 'b']", "--id-col"],
+        ),
+    ],
+)  # fmt: skip
+def test_cli_ambiguous_layouts_are_refused_with_the_option_to_pass(tmp_path, capsys, frame, words):
+    """CLI misreads: a file that is long or wide depending on a guess is refused, naming options."""
+    code, _ = _forecast_csv(tmp_path, frame)
+    assert code == 2
+    _one_line_error(capsys, *words)
+
+
+def test_cli_ambiguous_layout_is_settled_by_the_options(tmp_path):
+    """CLI misreads: --id-col makes a long file, --layout wide a wide one."""
+    frame = pd.DataFrame({"k": np.repeat([1, 2], 30), "date": list(DAYS) * 2, "v": np.arange(60.0)})
+    code, out = _forecast_csv(tmp_path, frame, "--id-col", "k")
+    assert code == 0 and list(out["k"]) == ["1", "1", "2", "2"]
+    single = pd.DataFrame({"k": 7, "date": DAYS, "v": np.arange(30.0)})
+    code, out = _forecast_csv(tmp_path, single, "--layout", "wide")
+    assert code == 0 and list(out.columns) == ["date", "k", "v"]
+
+
+def test_cli_ids_are_read_as_written(tmp_path):
+    """CLI misreads: ids 01, 02 and 1 stay three series, written back as they were."""
+    frame = pd.DataFrame(
+        {"unique_id": np.repeat(["01", "02", "1"], 30), "ds": list(DAYS) * 3, "y": np.arange(90.0)}
+    )
+    code, out = _forecast_csv(tmp_path, frame)
+    assert code == 0
+    assert list(out["unique_id"]) == ["01", "01", "02", "02", "1", "1"]
+
+
+def test_cli_static_and_covariate_ids_are_read_as_written(tmp_path):
+    """CLI misreads: the static and covariate files' ids match y's as text (01 is not 1)."""
+    from tsattn.cli import main
+
+    ids = ["01", "1"]
+    y = pd.DataFrame({"unique_id": np.repeat(ids, 30), "ds": list(DAYS) * 2, "y": np.arange(60.0)})
+    future = pd.date_range(DAYS[0], periods=32, freq="D")
+    x = pd.DataFrame({"unique_id": np.repeat(ids, 32), "ds": list(future) * 2, "promo": 1.0})
+    x.loc[x["unique_id"] == "01", "promo"] = np.arange(32) % 2
+    static = pd.DataFrame({"unique_id": ids, "size": [1.0, 5.0]})
+    for name, frame in (("y", y), ("x", x), ("s", static)):
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+    out = tmp_path / "out.csv"
+    args = ["forecast", str(tmp_path / "y.csv"), "--horizon", "2", "--out", str(out)]
+    files = ["--covariates", str(tmp_path / "x.csv"), "--static", str(tmp_path / "s.csv")]
+    assert main([*args, *files, *CLI_SMALL]) == 0
+    assert list(pd.read_csv(out, dtype=str)["unique_id"]) == ["01", "01", "1", "1"]
+
+
+MONTHS = pd.date_range("2021-01-01", periods=12, freq="MS")
+
+
+def test_cli_day_first_or_month_first_dates_are_not_guessed(tmp_path, capsys):
+    """CLI misreads: 01/02/2021 is refused until --dayfirst or --date-format says how to read it."""
+    frame = pd.DataFrame({"date": MONTHS.strftime("%d/%m/%Y"), "a": np.arange(12.0)})
+    code, _ = _forecast_csv(tmp_path, frame)
+    assert code == 2
+    _one_line_error(capsys, "day-first and month-first", "--dayfirst", "--date-format")
+    for options in (["--dayfirst"], ["--date-format", "%d/%m/%Y"]):
+        code, out = _forecast_csv(tmp_path, frame, *options)
+        assert code == 0
+        assert list(out["date"]) == ["2022-01-01", "2022-02-01"]  # months, not days
+    # the same dates written month-first, read as such when asked
+    frame = pd.DataFrame({"date": MONTHS.strftime("%m/%d/%Y"), "a": np.arange(12.0)})
+    code, out = _forecast_csv(tmp_path, frame, "--date-format", "%m/%d/%Y")
+    assert code == 0 and list(out["date"]) == ["2022-01-01", "2022-02-01"]
+
+
+@pytest.mark.parametrize("fmt", ["%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%m/%d/%Y"])
+def test_cli_dates_that_read_one_way_only_need_no_option(tmp_path, fmt):
+    """CLI misreads: a day above 12 tells the order; the dates are read that way."""
+    frame = pd.DataFrame({"date": DAYS.strftime(fmt), "a": np.arange(30.0)})
+    code, out = _forecast_csv(tmp_path, frame)
+    assert code == 0
+    assert list(out["date"]) == ["2021-01-31", "2021-02-01"]
+
+
+def test_cli_dates_against_the_given_order_are_refused(tmp_path, capsys):
+    """CLI misreads: --dayfirst on month-first dates (day 13 in second place) is an error."""
+    frame = pd.DataFrame({"date": DAYS.strftime("%m/%d/%Y"), "a": np.arange(30.0)})
+    code, _ = _forecast_csv(tmp_path, frame, "--dayfirst")
+    assert code == 2
+    _one_line_error(capsys, "'date'")
+
+
+def test_cli_time_col_and_its_old_name(tmp_path):
+    """CLI misreads: --time-col names the date column; --date-col still does."""
+    frame = pd.DataFrame({"item": np.repeat(["a", "b"], 30), "when": list(DAYS) * 2, "qty": 1.0})
+    frame["qty"] = np.arange(60.0)
+    for option in ("--time-col", "--date-col"):
+        code, out = _forecast_csv(tmp_path, frame, option, "when", "--target-col", "qty")
+        assert code == 0 and list(out.columns) == ["item", "when", "qty"]
+
+
+def test_cli_duplicate_column_names_are_refused(tmp_path, capsys):
+    """CLI misreads: two columns of one name are not silently renamed 'a.1'."""
+    from tsattn.cli import main
+
+    path = tmp_path / "dup.csv"
+    path.write_text("date,a,a\n" + "".join(f"{d.date()},{i},{i}\n" for i, d in enumerate(DAYS)))
+    assert main(["forecast", str(path), "--horizon", "2", "--out", str(tmp_path / "o.csv")]) == 2
+    _one_line_error(capsys, "more than one column named 'a'")
