@@ -287,3 +287,178 @@ def test_cli_duplicate_column_names_are_refused(tmp_path, capsys):
     path.write_text("date,a,a\n" + "".join(f"{d.date()},{i},{i}\n" for i, d in enumerate(DAYS)))
     assert main(["forecast", str(path), "--horizon", "2", "--out", str(tmp_path / "o.csv")]) == 2
     _one_line_error(capsys, "more than one column named 'a'")
+
+
+# ----------------------------------------------------------------------------------------------
+# The command line: every argument and path checked before training
+
+
+@pytest.fixture
+def sales_files(tmp_path):
+    """A long sales file, covariates that reach 3 steps past its end, and a wide file."""
+    y = pd.DataFrame(
+        {"item": np.repeat(["a", "b"], 30), "date": list(DAYS) * 2, "sales": np.arange(60.0) % 7}
+    )
+    y.to_csv(tmp_path / "sales.csv", index=False)
+    future = pd.date_range(DAYS[0], periods=33, freq="D")
+    x = pd.DataFrame(
+        {"item": np.repeat(["a", "b"], 33), "date": list(future) * 2, "promo": np.arange(66) % 2}
+    )
+    x.to_csv(tmp_path / "x.csv", index=False)
+    y.pivot(index="date", columns="item", values="sales").to_csv(tmp_path / "wide.csv")
+    return tmp_path
+
+
+@pytest.fixture
+def no_fit(monkeypatch):
+    """Any fit would fail the test: the bad argument must be caught first."""
+
+    def fail(*args, **kwargs):
+        raise AssertionError("training started before the bad argument was caught")
+
+    monkeypatch.setattr(Seq2SeqForecaster, "fit", fail)
+
+
+BAD_ARGUMENTS = {
+    "--out into a missing directory": (["--out", "{d}/missing/f.csv"], "does not exist"),
+    "--out a directory": (["--out", "{d}"], "is a directory"),
+    "--out over the input": (["--out", "{d}/sales.csv"], "one of the input files"),
+    "--coverage 1.0": (["--coverage", "1.0"], "strictly between 0 and 1"),
+    "--coverage 0": (["--coverage", "0"], "strictly between 0 and 1"),
+    "a lone --quantiles 0.9": (["--quantiles", "0.9"], "add a level below 0.5 and one above"),
+    "--quantiles only below 0.5": (["--quantiles", "0.1", "0.3"], "a level below 0.5"),
+    "--quantiles 1.5": (["--quantiles", "0.1", "1.5"], "strictly between 0 and 1"),
+    "--quantiles twice a level": (["--quantiles", "0.1", "0.1", "0.9"], "a level twice"),
+    "--plot of an unknown format": (["--plot", "{d}/p.xyz"], "cannot draw a 'xyz' file"),
+    "--plot into a missing directory": (["--plot", "{d}/nowhere/p.png"], "does not exist"),
+    "--plot over --out": (["--plot", "{d}/o.csv"], "cannot draw a 'csv'"),
+    "--horizon 0": (["--horizon", "0"], "--horizon: must be at least 1"),
+    "--epochs -1": (["--epochs", "-1"], "--epochs: must be at least 1"),
+    "--hidden-size 0": (["--hidden-size", "0"], "--hidden-size: must be at least 1"),
+    "--batch-size x": (["--batch-size", "x"], "expected a whole number"),
+    "--seed -1": (["--seed", "-1"], "--seed must be 0 or more"),
+    "--layout wide with --id-col": (["--layout", "wide", "--id-col", "item"], "--id-col"),
+    "covariates missing the horizon": (
+        ["--horizon", "5", "--covariates", "{d}/x.csv"],
+        "must cover the horizon",
+    ),
+    "--date-format and --dayfirst": (["--date-format", "%Y", "--dayfirst"], "not allowed with"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_ARGUMENTS)
+def test_cli_bad_arguments_exit_2_on_one_line_before_training(sales_files, capsys, no_fit, case):
+    """CLI arguments: each bad option or path exits 2, one line on stderr, nothing trained."""
+    from tsattn.cli import main
+
+    options, words = BAD_ARGUMENTS[case]
+    options = [o.format(d=sales_files) for o in options]
+    base = ["forecast", str(sales_files / "sales.csv"), "--horizon", "3"]
+    base += ["--out", str(sales_files / "o.csv"), *CLI_SMALL]
+    try:
+        code = main([*base, *options])
+    except SystemExit as done:  # argparse's own checks end the process as a script expects
+        code = done.code
+    assert code == 2
+    _one_line_error(capsys, words)
+    assert not (sales_files / "o.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "options, words",
+    [
+        (["--save", "{d}/missing/m.tsattn"], "does not exist"),
+        (["--save", "{d}"], "is a directory"),
+        (["--save", "{d}/wide.csv"], "one of the input files"),
+    ],
+)
+def test_cli_fit_checks_its_save_path_before_training(sales_files, capsys, no_fit, options, words):
+    """CLI arguments: a bad --save path exits 2 before training."""
+    from tsattn.cli import main
+
+    options = [o.format(d=sales_files) for o in options]
+    args = ["fit", str(sales_files / "wide.csv"), "--horizon", "2", *CLI_SMALL, *options]
+    assert main(args) == 2
+    _one_line_error(capsys, words)
+
+
+def test_cli_covariates_reaching_the_horizon_are_accepted(sales_files):
+    """CLI arguments: the horizon check passes covariates that cover it (and wide ones)."""
+    from tsattn.cli import main
+
+    out = sales_files / "o.csv"
+    args = ["forecast", str(sales_files / "sales.csv"), "--out", str(out), *CLI_SMALL]
+    assert main([*args, "--horizon", "3", "--covariates", str(sales_files / "x.csv")]) == 0
+    assert len(pd.read_csv(out)) == 6
+    shared = pd.DataFrame({"date": pd.date_range(DAYS[0], periods=32), "promo": np.arange(32) % 2})
+    shared.to_csv(sales_files / "shared.csv", index=False)
+    wide = ["forecast", str(sales_files / "wide.csv"), "--out", str(out), *CLI_SMALL]
+    assert main([*wide, "--horizon", "2", "--covariates", str(sales_files / "shared.csv")]) == 0
+    assert main([*wide, "--horizon", "3", "--covariates", str(sales_files / "shared.csv")]) == 2
+
+
+# ----------------------------------------------------------------------------------------------
+# The command line: Ctrl-C
+
+
+@pytest.fixture
+def ctrl_c_after_first_epoch():
+    """Send the process SIGINT at the end of the first epoch, as Ctrl-C in a terminal does."""
+    import signal
+
+    from tsattn.training import watch_epochs
+
+    def press(report):
+        signal.raise_signal(signal.SIGINT)
+
+    with watch_epochs(press):
+        yield
+
+
+@pytest.mark.parametrize("existing", [True, False])
+def test_cli_ctrl_c_during_fit_exits_130_and_keeps_the_saved_model(
+    sales_files, capsys, ctrl_c_after_first_epoch, existing
+):
+    """Ctrl-C: `tsattn fit --save` interrupted exits 130; the old file stays, no new one appears."""
+    from tsattn.cli import main
+
+    path = sales_files / "prod.tsattn"
+    if existing:
+        path.write_bytes(b"the model in production")
+    args = ["fit", str(sales_files / "wide.csv"), "--horizon", "2", "--save", str(path)]
+    assert main([*args, "--hidden-size", "8", "--epochs", "3", "--quiet"]) == 130
+    assert capsys.readouterr().err.strip().endswith("left as it was)")
+    if existing:
+        assert path.read_bytes() == b"the model in production"
+    else:
+        assert not path.exists()
+    assert sorted(p.name for p in sales_files.iterdir()) == sorted(
+        ["sales.csv", "x.csv", "wide.csv", *(["prod.tsattn"] if existing else [])]
+    )
+
+
+def test_cli_ctrl_c_during_forecast_writes_no_forecast(sales_files, ctrl_c_after_first_epoch):
+    """Ctrl-C: `tsattn forecast` interrupted exits 130 and leaves --out and --plot alone."""
+    from tsattn.cli import main
+
+    out, plot = sales_files / "f.csv", sales_files / "f.png"
+    out.write_text("yesterday's forecast\n")
+    args = ["forecast", str(sales_files / "sales.csv"), "--horizon", "2", "--out", str(out)]
+    code = main([*args, "--plot", str(plot), "--hidden-size", "8", "--epochs", "3", "--quiet"])
+    assert code == 130
+    assert out.read_text() == "yesterday's forecast\n" and not plot.exists()
+
+
+def test_cli_ctrl_c_outside_training_exits_130(sales_files, monkeypatch, capsys):
+    """Ctrl-C: an interrupt while the files are read exits 130 too, with one line."""
+    import tsattn.cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tsattn.cli.pd, "read_csv", interrupted)
+    out = sales_files / "f.csv"
+    args = ["forecast", str(sales_files / "sales.csv"), "--horizon", "2", "--out", str(out)]
+    assert tsattn.cli.main(args) == 130
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert not out.exists()
