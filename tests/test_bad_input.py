@@ -11,9 +11,7 @@ import torch
 from conftest import tiny
 from sklearn.exceptions import NotFittedError
 
-import tsattn.forecast.forecaster
-import tsattn.forecast.regressor
-import tsattn.translate.translator
+import tsattn.estimator
 from tsattn import Seq2SeqForecaster, Seq2SeqRegressor, Seq2SeqTranslator, make_windows
 
 INDEX = pd.date_range("2020-01-01", periods=30, freq="D")
@@ -27,12 +25,7 @@ def no_training(monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("training started before the bad input was caught")
 
-    for module in (
-        tsattn.forecast.forecaster,
-        tsattn.forecast.regressor,
-        tsattn.translate.translator,
-    ):
-        monkeypatch.setattr(module, "train", fail)
+    monkeypatch.setattr(tsattn.estimator, "train", fail)
 
 
 def _long(**changes):

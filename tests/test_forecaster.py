@@ -9,8 +9,7 @@ from conftest import tiny
 import tsattn
 from tsattn import Seq2SeqForecaster
 from tsattn.datasets import load_air_passengers
-from tsattn.forecast import model as numeric
-from tsattn.forecast.windows import WindowBatches, forecast_windows
+from tsattn.forecast import network
 
 
 def _long_frame(lengths=(30, 24, 40), freq="MS", integer=False):
@@ -123,14 +122,11 @@ def test_short_series_padding_gets_zero_attention():
     f = Seq2SeqForecaster(**tiny(horizon=2, input_size=8, baseline=None)).fit(y)
     pred = f.predict()
     assert np.isfinite(pred["y"]).all()
-    lengths = np.diff(f._context_offsets)
+    lengths = np.diff(f.context_.offsets)
     assert list(lengths) == [5, 8]
-    batches = WindowBatches(
-        f._context, f._context_offsets, forecast_windows(lengths), 8, 2, "standard", f.device_
-    )
-    batch = batches.batch(np.arange(2))
+    batch = f.context_.window_batches(None, f.device_).batch(np.arange(2))
     assert batch["mask"][0].tolist() == [False] * 3 + [True] * 5
-    _, weights = numeric.roll_out(f.module_, batch, 2, return_weights=True)  # (B, H, I)
+    _, weights = network.roll_out(f.module_, batch, 2, return_weights=True)  # (B, H, I)
     assert (weights[0, :, :3] == 0).all()
     torch.testing.assert_close(weights.sum(-1), torch.ones(2, 2))
 

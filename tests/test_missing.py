@@ -7,7 +7,7 @@ import torch
 from conftest import tiny
 
 from tsattn import Seq2SeqForecaster
-from tsattn.forecast import model as numeric
+from tsattn.forecast import network
 from tsattn.forecast.windows import WindowBatches, WindowIndex
 
 INDEX = pd.date_range("2020-01-06", periods=50, freq="W-MON")
@@ -81,7 +81,7 @@ def test_a_missing_target_is_left_out_of_the_loss():
         def forward(self, source, target_in, mask=None, feedback=None, return_weights=False):
             return torch.zeros(1, 3, 1), None
 
-    loss = numeric.make_loss("mae")(Constant(), batch)
+    loss = network.make_loss("mae")(Constant(), batch)
     observed = batch["target"][0, [0, 2]]
     assert float(loss) == pytest.approx(float(observed.abs().mean()), rel=1e-6)
 

@@ -7,8 +7,9 @@ import torch
 from conftest import tiny
 
 from tsattn import Seq2SeqForecaster
-from tsattn.forecast import model as numeric
-from tsattn.forecast.forecaster import _band
+from tsattn.forecast import network
+from tsattn.forecast.conformal import Calibration
+from tsattn.forecast.conformal import band as conformal_band
 from tsattn.forecast.metrics import interval_coverage
 
 INDEX = pd.date_range("2020-01-06", periods=60, freq="W-MON")
@@ -29,16 +30,16 @@ class Fixed(torch.nn.Module):
 
 def test_monotone_quantiles_never_cross_and_keep_the_median():
     raw = torch.randn(64, 5, 3, generator=torch.Generator().manual_seed(0)) * 10  # (B, H, Q)
-    q = numeric.monotone_quantiles(raw, median=1)
+    q = network.monotone_quantiles(raw, median=1)
     # strictly in exact arithmetic; a softplus of -30 is below float32's resolution at 20
     assert (q[..., 1:] >= q[..., :-1]).all()
-    assert (numeric.monotone_quantiles(raw / 10, 1).diff(dim=-1) > 0).all()
+    assert (network.monotone_quantiles(raw / 10, 1).diff(dim=-1) > 0).all()
     torch.testing.assert_close(q[..., 1], raw[..., 1])
     # by hand: median +- softplus of the other outputs
     raw = torch.tensor([[[0.0, 2.0, 0.0]]])
     softplus0 = float(np.log(2.0))
     expected = torch.tensor([[[2.0 - softplus0, 2.0, 2.0 + softplus0]]])
-    torch.testing.assert_close(numeric.monotone_quantiles(raw, 1), expected)
+    torch.testing.assert_close(network.monotone_quantiles(raw, 1), expected)
 
 
 def test_pinball_loss_by_hand():
@@ -51,7 +52,7 @@ def test_pinball_loss_by_hand():
         "mask": torch.ones(1, 4, dtype=torch.bool),
         "target": torch.tensor([[2.0, float("nan")]]),  # the second target is missing
     }
-    loss = numeric.make_loss("mae", [0.1, 0.5, 0.9])(Fixed(raw), batch)
+    loss = network.make_loss("mae", [0.1, 0.5, 0.9])(Fixed(raw), batch)
     # target 2 against quantiles -1, 0, 1: pinball 0.1*3, 0.5*2, 0.9*1
     assert float(loss) == pytest.approx((0.3 + 1.0 + 0.9) / 3, rel=1e-5)
 
@@ -62,7 +63,7 @@ def test_an_empty_batch_of_targets_gives_a_zero_loss():
         "target_in": torch.zeros(1, 2, 1),
         "target": torch.full((1, 2), float("nan")),
     }
-    assert float(numeric.make_loss("mae")(Fixed(torch.ones(1, 2, 1)), batch)) == 0.0
+    assert float(network.make_loss("mae")(Fixed(torch.ones(1, 2, 1)), batch)) == 0.0
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +97,7 @@ def test_interval_is_the_band_scaled_by_the_conformal_factor(quantile_model):
     band = f.predict_interval(coverage=0.8)
     assert list(band.columns) == [("a", "lower"), ("a", "upper"), ("b", "lower"), ("b", "upper")]
     full = f._forecast_array()
-    (low, high), factor = _band(f._calibration, f.quantiles_, 0.8)
+    (low, high), factor = conformal_band(f.context_.calibration, f.quantiles_, 0.8)
     assert (low, high) == (0, 2) and factor > 0
     median = full[..., 1]
     np.testing.assert_allclose(
@@ -112,13 +113,13 @@ def test_interval_is_the_band_scaled_by_the_conformal_factor(quantile_model):
 def test_conformal_factor_by_hand():
     # scores 0, 0.01, ..., 10 (n = 1001): the asked share of them is <= the factor
     table = np.linspace(0, 10, 1001)
-    calibration = {"pairs": [(0, 2)], "table": table[None], "count": 1001}
-    pair, factor = _band(calibration, [0.1, 0.5, 0.9], 0.5)
+    calibration = Calibration([(0, 2)], table[None], 1001)
+    pair, factor = conformal_band(calibration, [0.1, 0.5, 0.9], 0.5)
     assert pair == (0, 2)
     assert factor == pytest.approx(10 * np.ceil(1002 * 0.5) / 1001, abs=1e-9)
     # the band nearest to the asked coverage is chosen
-    two = {"pairs": [(0, 4), (1, 3)], "table": np.stack([table, table]), "count": 1001}
-    assert _band(two, [0.05, 0.25, 0.5, 0.75, 0.95], 0.55)[0] == (1, 3)
+    two = Calibration([(0, 4), (1, 3)], np.stack([table, table]), 1001)
+    assert conformal_band(two, [0.05, 0.25, 0.5, 0.75, 0.95], 0.55)[0] == (1, 3)
 
 
 def test_calibrated_interval_covers_new_data():
@@ -162,7 +163,7 @@ def test_nonnegative_clips_forecasts_and_bands():
     assert (band["lower"] >= 0).all()
     # the band is scaled from the unclipped quantiles, as calibrated, and clipped after
     raw = f._forecast_array(clip=False)[0]  # (H, Q)
-    _, factor = _band(f._calibration, f.quantiles_, 0.9)
+    _, factor = conformal_band(f.context_.calibration, f.quantiles_, 0.9)
     expected = np.maximum(raw[:, 1] - factor * (raw[:, 1] - raw[:, 0]), 0.0)
     np.testing.assert_allclose(band["lower"], expected, rtol=1e-6)
 

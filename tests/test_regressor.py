@@ -17,7 +17,7 @@ from sklearn.utils.estimator_checks import check_estimator
 
 import tsattn
 from tsattn import Seq2SeqRegressor, make_windows
-from tsattn.forecast import model as numeric
+from tsattn.forecast import network
 from tsattn.forecast.regressor import ArrayBatches
 
 torch.set_num_threads(1)
@@ -159,7 +159,7 @@ def test_validation_split_takes_the_last_rows(sine_windows):
         torch.device("cpu"),
     )
     with torch.no_grad():
-        loss = numeric.make_loss("mae")(held_out.module_, last.batch(np.arange(n_valid)))
+        loss = network.make_loss("mae")(held_out.module_, last.batch(np.arange(n_valid)))
     assert held_out.history_["valid_loss"].iloc[-1] == pytest.approx(float(loss), rel=1e-5)
 
 

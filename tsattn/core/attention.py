@@ -50,7 +50,7 @@ def weighted_sum(weights: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
     """Context vectors: (B, S) weights times (B, S, V) values -> (B, V); (B, T, S) -> (B, T, V).
 
     One query per row is a broadcast product rather than ``bmm``: it runs at every decoding
-    step, and on CPU the backward of ``bmm`` over B (1 x S) matrices costs about 1.5x the
+    step, and on CPU the backward of ``bmm`` over B (1 x S) matrices costs more than the
     broadcast's. With T queries the products are (T x S) matrices, where ``bmm`` pays.
     """
     if weights.ndim == 3:
@@ -62,8 +62,8 @@ class _AdditiveEnergy(torch.autograd.Function):
     """``v^T tanh(q + k)`` at every source position, computed as ``v^T (2 sigmoid(2 (q + k)) - 1)``.
 
     The additive score is the one (B, S, A) computation of every decoding step, and it dominated
-    training time on CPU: torch's float ``tanh`` costs 4-7x its ``sigmoid`` there (measured on the
-    project's x86 machine), and autograd's version of these lines makes about eight passes over
+    training time on CPU: torch's float ``tanh`` costs several times its ``sigmoid`` there, and
+    autograd's version of these lines makes about eight passes over
     (B, S, A) tensors per step in forward and backward together where this one makes five. The
     two forms are equal, and so are their derivatives (``1 - tanh^2 z = 4 s (1 - s)``), up to
     float rounding (1e-7 absolute). Not twice differentiable (``once_differentiable``).

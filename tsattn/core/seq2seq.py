@@ -29,8 +29,8 @@ class CoreConfig:
     """Sizes and choices of a :class:`Seq2Seq`; stored with saved models.
 
     ``source_vocab``/``target_vocab`` of 0 mean numeric input/output of ``source_features``/
-    ``target_features`` values per step; a positive value means tokens embedded in
-    ``embedding_size`` dimensions.
+    ``target_features`` values per step (a vocabulary of 0 tokens is no vocabulary); a positive
+    value means tokens embedded in ``embedding_size`` dimensions.
     """
 
     source_features: int = 1
@@ -42,10 +42,10 @@ class CoreConfig:
     bidirectional: bool = False
     dropout: float = 0.0
     attention: str = "bahdanau"
-    attention_size: int = 0  # additive attention units; 0 means hidden_size
+    attention_size: int | None = None  # additive attention units; None: hidden_size
     source_vocab: int = 0
     target_vocab: int = 0
-    embedding_size: int = 0  # 0 means hidden_size
+    embedding_size: int | None = None  # None: hidden_size
     pad_index: int = 0
     decoder: str = "recursive"  # "direct": the whole horizon at once, inputs known in advance
     segment_length: int = 1  # source steps per encoder step (and target steps, if direct)

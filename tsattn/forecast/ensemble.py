@@ -14,15 +14,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from tsattn._validation import check_int, check_option
 from tsattn.forecast.forecaster import Seq2SeqForecaster
-from tsattn.forecast.panel import from_forecasts
-from tsattn.io import params_from_json, params_to_json, save_estimator
+from tsattn.io import SaveMixin, params_from_json, params_to_json, save_estimator
 
 __all__ = ["Seq2SeqEnsemble"]
 
 COMBINES = ("median", "mean")
 
 
-class Seq2SeqEnsemble(BaseEstimator):
+class Seq2SeqEnsemble(SaveMixin, BaseEstimator):
     """An ensemble of :class:`Seq2SeqForecaster` members, combined by the median.
 
     Member ``i`` is a clone of ``estimator`` with ``random_state`` set to the estimator's seed
@@ -63,7 +62,7 @@ class Seq2SeqEnsemble(BaseEstimator):
     (12,)
     """
 
-    def __init__(self, estimator=None, n_models=5, input_sizes=None, combine="median"):
+    def __init__(self, estimator=None, *, n_models=5, input_sizes=None, combine="median"):
         self.estimator = estimator
         self.n_models = n_models
         self.input_sizes = input_sizes
@@ -72,9 +71,7 @@ class Seq2SeqEnsemble(BaseEstimator):
     def _members(self) -> list[Seq2SeqForecaster]:
         template = Seq2SeqForecaster() if self.estimator is None else self.estimator
         if not isinstance(template, Seq2SeqForecaster):
-            raise TypeError(
-                f"estimator must be a Seq2SeqForecaster, got {type(template).__name__}"
-            )
+            raise TypeError(f"estimator must be a Seq2SeqForecaster, got {type(template).__name__}")
         n_models = check_int("n_models", self.n_models)
         check_option("combine", self.combine, COMBINES)
         sizes = self.input_sizes
@@ -114,6 +111,7 @@ class Seq2SeqEnsemble(BaseEstimator):
         """
         members = self._members()  # every parameter checked before any training
         self.estimators_ = [member.fit(y, X=X, static=static) for member in members]
+        self.combine_ = self.combine
         return self
 
     def predict(self, X=None):
@@ -129,16 +127,9 @@ class Seq2SeqEnsemble(BaseEstimator):
         pandas.Series, pandas.DataFrame or numpy.ndarray
         """
         check_is_fitted(self, "estimators_")
-        forecasts = np.stack([m._forecast_array(X) for m in self.estimators_])  # (M, N, H[, Q])
-        if forecasts.ndim == 4:  # quantile members: combine their medians
-            first = self.estimators_[0]
-            forecasts = forecasts[..., first.quantiles_.index(0.5)]
-        combined = np.median(forecasts, 0) if self.combine == "median" else forecasts.mean(0)
-        first = self.estimators_[0]
-        return from_forecasts(
-            combined, ids=first.series_ids_, last=first._last, axis=first._axis,
-            layout=first._layout,
-        )
+        forecasts = np.stack([m._point_forecasts(X) for m in self.estimators_])  # (M, N, H)
+        combined = np.median(forecasts, 0) if self.combine_ == "median" else forecasts.mean(0)
+        return self.estimators_[0].context_.format(combined)
 
     def save(self, path) -> None:
         """Write the fitted ensemble to ``path``: one safetensors file with JSON, no pickle.
@@ -181,4 +172,7 @@ class Seq2SeqEnsemble(BaseEstimator):
                 k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)
             }
             est.estimators_.append(Seq2SeqForecaster._from_artifacts(member_state, member_tensors))
+        if not est.estimators_:
+            raise ValueError("the ensemble has no members")
+        est.combine_ = check_option("combine", est.combine, COMBINES)
         return est

@@ -16,26 +16,20 @@ import numpy as np
 import pandas as pd
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils import check_random_state
+from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from tsattn._validation import check_int, check_option
-from tsattn.core.seq2seq import CoreConfig, Seq2Seq
-from tsattn.forecast import model as numeric
+from tsattn.estimator import Seq2SeqEstimator, in_chunks
+from tsattn.forecast import network
 from tsattn.forecast.panel import check_magnitude
 from tsattn.forecast.windows import scale_targets, window_scale
-from tsattn.io import (
-    SaveMixin,
-    module_from_artifacts,
-    module_tensors,
-    params_from_json,
-    params_to_json,
-)
-from tsattn.training import resolve_device, train
+from tsattn.io import module_from_artifacts, module_tensors
+from tsattn.training import resolve_device
 
-# The forecaster's per-window scalers that ArrayBatches implements.
-SCALERS = ("standard", "none")
+# The per-window scalers ArrayBatches implements: the forecaster's WINDOW_SCALERS without "log",
+# which only the forecaster's WindowBatches implements.
+REGRESSOR_SCALERS = ("standard", "none")
 
 # ----------------------------------------------------------------------------------------------
 # make_windows
@@ -202,7 +196,7 @@ class ArrayBatches:
 # the regressor
 
 
-class Seq2SeqRegressor(RegressorMixin, SaveMixin, BaseEstimator):
+class Seq2SeqRegressor(RegressorMixin, Seq2SeqEstimator):
     """An RNN encoder-decoder with attention as a scikit-learn regressor on windows.
 
     Each row of ``X`` is one input window, oldest step first; each row of ``y`` is the window
@@ -228,8 +222,7 @@ class Seq2SeqRegressor(RegressorMixin, SaveMixin, BaseEstimator):
     attention_size : int or None, default=None
         Units of the additive (Bahdanau) attention's hidden layer; None means ``hidden_size``.
         Every decoder step's scores cost batch x positions x units, so fewer units train
-        faster (on M3 monthly, 16 units instead of 64: 1.2x the windows per second, sMAPE
-        13.82 against 13.81 over three seeds). Not used by Luong attention.
+        faster. Not used by Luong attention.
     decoder : {"recursive", "direct"}, default="recursive"
         "recursive": Bahdanau et al.'s decoder, one step at a time, the context fed into the
         RNN and the previous target (teacher forcing) or forecast fed in at every step.
@@ -321,6 +314,7 @@ class Seq2SeqRegressor(RegressorMixin, SaveMixin, BaseEstimator):
     def __init__(
         self,
         hidden_size: int = 64,
+        *,
         num_layers: int = 1,
         cell: str = "lstm",
         bidirectional: bool = False,
@@ -387,8 +381,8 @@ class Seq2SeqRegressor(RegressorMixin, SaveMixin, BaseEstimator):
         -------
         self : Seq2SeqRegressor
         """
-        numeric.check_model_params(self)
-        check_option("scaler", self.scaler, SCALERS)
+        network.check_model_params(self)
+        check_option("scaler", self.scaler, REGRESSOR_SCALERS)
         device = resolve_device(self.device)
         X, y = validate_data(
             self,
@@ -421,29 +415,28 @@ class Seq2SeqRegressor(RegressorMixin, SaveMixin, BaseEstimator):
             name: ArrayBatches(X[rows], Y[rows], self.scaler, loc, scale, device)
             for name, rows in (("train", slice(0, n_train)), ("valid", slice(n_train, None)))
         }
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            torch.manual_seed(seed)
-            module = numeric.build_core(self, n_channels, 1, 1, X.shape[1]).to(device)
-            history = train(
-                module,
-                numeric.make_loss(self.loss),
-                data["train"],
-                data["valid"],
-                numeric.training_config(self),
-                np.random.default_rng(seed),
-            )
-        self.module_ = module
-        self.segment_length_ = module.config.segment_length
-        self.history_ = pd.DataFrame(
-            history, columns=["epoch", "train_loss", "valid_loss", "seconds"]
+        config = network.core_config(
+            self,
+            source_features=n_channels,
+            target_features=1,
+            output_size=1,
+            input_size=X.shape[1],
         )
+        self._fit_module(
+            config,
+            network.make_loss(self.loss),
+            data["train"],
+            data["valid"],
+            network.training_config(self),
+            self._seed(),
+            device,
+        )
+        self.segment_length_ = self.module_.config.segment_length
         self.input_size_ = X.shape[1]
         self.n_channels_ = n_channels
         self.horizon_ = Y.shape[1]
         self.covariate_loc_ = loc.astype(np.float64)
         self.covariate_scale_ = scale.astype(np.float64)
-        self.device_ = device
         self._single_output = y.ndim == 1
         return self
 
@@ -476,11 +469,9 @@ class Seq2SeqRegressor(RegressorMixin, SaveMixin, BaseEstimator):
         rows = ArrayBatches(
             X, None, self.scaler, self.covariate_loc_, self.covariate_scale_, self.device_
         )
-        chunk = max(self.batch_size, 1024)
         parts = []
-        for begin in range(0, len(rows), chunk):
-            batch = rows.batch(slice(begin, begin + chunk))
-            forecast, _ = numeric.roll_out(self.module_, batch, self.horizon_)  # (B, H)
+        for index in in_chunks(len(rows)):
+            forecast, _ = network.roll_out(self.module_, rows.batch(index), self.horizon_)  # (B, H)
             parts.append(forecast.cpu().numpy())
         predictions = np.concatenate(parts).astype(np.float64)  # (n, H)
         return predictions[:, 0] if self._single_output else predictions
@@ -488,42 +479,33 @@ class Seq2SeqRegressor(RegressorMixin, SaveMixin, BaseEstimator):
     # ------------------------------------------------------------------------------------------
     # save / load
 
-    def _get_artifacts(self) -> tuple[dict, dict[str, torch.Tensor]]:
-        """JSON-ready state and tensors for :mod:`tsattn.io`."""
+    def _state_artifacts(self):
         state = {
-            "params": params_to_json(self.get_params()),
-            "core": asdict(self.module_.config),
             "n_features_in_": int(self.n_features_in_),
             "input_size_": int(self.input_size_),
             "n_channels_": int(self.n_channels_),
             "horizon_": int(self.horizon_),
             "single_output": bool(self._single_output),
-            "history_": self.history_.to_dict(orient="list"),
         }
         if hasattr(self, "feature_names_in_"):
             state["feature_names_in_"] = [str(name) for name in self.feature_names_in_]
-        tensors = module_tensors(self.module_)
-        tensors["covariate_loc"] = torch.from_numpy(self.covariate_loc_)
-        tensors["covariate_scale"] = torch.from_numpy(self.covariate_scale_)
+        tensors = {
+            "covariate_loc": torch.from_numpy(self.covariate_loc_),
+            "covariate_scale": torch.from_numpy(self.covariate_scale_),
+        }
         return state, tensors
 
-    @classmethod
-    def _from_artifacts(cls, state: dict, tensors: dict[str, torch.Tensor]) -> Seq2SeqRegressor:
-        est = cls(**params_from_json(state["params"]))
-        est.module_ = module_from_artifacts(state, tensors)
-        est.segment_length_ = est.module_.config.segment_length
-        est.device_ = torch.device("cpu")
-        est.history_ = pd.DataFrame(state["history_"])
-        est.n_features_in_ = state["n_features_in_"]
+    def _restore_state(self, state, tensors) -> None:
+        self.segment_length_ = self.module_.config.segment_length
+        self.n_features_in_ = state["n_features_in_"]
         if "feature_names_in_" in state:
-            est.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
-        est.input_size_ = state["input_size_"]
-        est.n_channels_ = state["n_channels_"]
-        est.horizon_ = state["horizon_"]
-        est.covariate_loc_ = tensors["covariate_loc"].numpy()
-        est.covariate_scale_ = tensors["covariate_scale"].numpy()
-        est._single_output = state["single_output"]
-        return est
+            self.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
+        self.input_size_ = state["input_size_"]
+        self.n_channels_ = state["n_channels_"]
+        self.horizon_ = state["horizon_"]
+        self.covariate_loc_ = tensors["covariate_loc"].numpy()
+        self.covariate_scale_ = tensors["covariate_scale"].numpy()
+        self._single_output = state["single_output"]
 
     # ------------------------------------------------------------------------------------------
     # pickling: the weights travel as CPU tensors, never the device
@@ -533,7 +515,7 @@ class Seq2SeqRegressor(RegressorMixin, SaveMixin, BaseEstimator):
         module = state.pop("module_", None)
         if module is not None:
             state["_module_config"] = asdict(module.config)
-            state["_module_weights"] = {k: v.detach().cpu() for k, v in module.state_dict().items()}
+            state["_module_weights"] = {k: v.detach().cpu() for k, v in module_tensors(module).items()}
             state.pop("device_", None)
         return state
 
@@ -543,10 +525,7 @@ class Seq2SeqRegressor(RegressorMixin, SaveMixin, BaseEstimator):
         weights = state.pop("_module_weights", None)
         super().__setstate__(state)
         if config is not None:
-            module = Seq2Seq(CoreConfig(**config))
-            module.load_state_dict(weights)
-            module.eval()
-            self.module_ = module
+            self.module_ = module_from_artifacts({"core": config}, weights)
             self.device_ = torch.device("cpu")
 
 

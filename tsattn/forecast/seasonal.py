@@ -113,3 +113,17 @@ def season_from_axis(axis) -> int:
     if offset.n != 1:
         return 1
     return SEASONS.get(offset.rule_code.split("-")[0], 1)
+
+
+def deseasonalize(values: np.ndarray, offsets: np.ndarray, season_length: int):
+    """Every seasonal series of a panel divided by its own indices.
+
+    Returns the adjusted float32 values and the (n_series, m) indices (all ones, and the
+    values unchanged, where a series is not seasonal or ``season_length < 2``).
+    """
+    indices = panel_indices(values, offsets, season_length)
+    if season_length < 2:
+        return values, indices
+    phase = phase_of_history(offsets, season_length)
+    row = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    return (values / indices[row, phase]).astype(np.float32), indices

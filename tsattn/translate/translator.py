@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
@@ -15,14 +13,8 @@ from tsattn.core.attention import ATTENTIONS
 from tsattn.core.encoder import CELLS
 from tsattn.core.search import beam_search, greedy_search
 from tsattn.core.seq2seq import CoreConfig, Seq2Seq
-from tsattn.io import (
-    SaveMixin,
-    module_from_artifacts,
-    module_tensors,
-    params_from_json,
-    params_to_json,
-)
-from tsattn.training import TrainingConfig, resolve_device, train
+from tsattn.estimator import Seq2SeqEstimator
+from tsattn.training import TrainingConfig, resolve_device
 from tsattn.translate.vocab import (
     BOS_INDEX,
     EOS,
@@ -41,7 +33,7 @@ from tsattn.translate.vocab import (
 PREDICT_BATCH = 256
 
 
-class Seq2SeqTranslator(SaveMixin, BaseEstimator):
+class Seq2SeqTranslator(Seq2SeqEstimator):
     """Translate sentences with an RNN encoder-decoder and Bahdanau attention.
 
     The encoder reads the source tokens (and an ``<eos>``); the decoder writes the target one
@@ -127,6 +119,7 @@ class Seq2SeqTranslator(SaveMixin, BaseEstimator):
     def __init__(
         self,
         hidden_size: int = 128,
+        *,
         num_layers: int = 1,
         cell: str = "lstm",
         bidirectional: bool = False,
@@ -228,7 +221,7 @@ class Seq2SeqTranslator(SaveMixin, BaseEstimator):
                 f"and {len(target_tokens)} targets"
             )
         device = resolve_device(self.device)
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        seed = self._seed()
         rng = np.random.default_rng(seed)
 
         source_vocab = Vocabulary.build(source_tokens, self.min_freq)
@@ -254,7 +247,7 @@ class Seq2SeqTranslator(SaveMixin, BaseEstimator):
             attention=self.attention,
             source_vocab=len(source_vocab),
             target_vocab=len(target_vocab),
-            embedding_size=self.embedding_size or 0,
+            embedding_size=self.embedding_size,
             pad_index=PAD_INDEX,
         )
         training = TrainingConfig(
@@ -264,18 +257,10 @@ class Seq2SeqTranslator(SaveMixin, BaseEstimator):
             early_stopping_patience=self.early_stopping_patience,
             verbose=bool(self.verbose),
         )
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            torch.manual_seed(seed)
-            module = Seq2Seq(config).to(device)
-            history = train(module, _token_loss, train_data, valid_data, training, rng)
-        self.module_ = module
-        self.history_ = pd.DataFrame(
-            history, columns=["epoch", "train_loss", "valid_loss", "seconds"]
-        )
+        self._fit_module(config, _token_loss, train_data, valid_data, training, seed, device, rng)
         self.source_vocab_ = source_vocab
         self.target_vocab_ = target_vocab
         self.max_length_ = max(len(t) for t in target_tokens) + 10
-        self.device_ = device
         return self
 
     # ------------------------------------------------------------------------------------------
@@ -407,29 +392,18 @@ class Seq2SeqTranslator(SaveMixin, BaseEstimator):
     # ------------------------------------------------------------------------------------------
     # save / load
 
-    def _get_artifacts(self) -> tuple[dict, dict[str, torch.Tensor]]:
-        """JSON-ready state and tensors for :mod:`tsattn.io`."""
+    def _state_artifacts(self):
         state = {
-            "params": params_to_json(self.get_params()),
-            "core": self.module_.config.__dict__,
             "source_vocab_": self.source_vocab_.itos,
             "target_vocab_": self.target_vocab_.itos,
             "max_length_": self.max_length_,
-            "history_": self.history_.to_dict(orient="list"),
         }
-        tensors = module_tensors(self.module_)
-        return state, tensors
+        return state, {}
 
-    @classmethod
-    def _from_artifacts(cls, state: dict, tensors: dict[str, torch.Tensor]) -> Seq2SeqTranslator:
-        est = cls(**params_from_json(state["params"]))
-        est.module_ = module_from_artifacts(state, tensors)
-        est.device_ = torch.device("cpu")
-        est.source_vocab_ = Vocabulary(state["source_vocab_"])
-        est.target_vocab_ = Vocabulary(state["target_vocab_"])
-        est.max_length_ = int(state["max_length_"])
-        est.history_ = pd.DataFrame(state["history_"])
-        return est
+    def _restore_state(self, state, tensors) -> None:
+        self.source_vocab_ = Vocabulary(state["source_vocab_"])
+        self.target_vocab_ = Vocabulary(state["target_vocab_"])
+        self.max_length_ = int(state["max_length_"])
 
 
 def _token_loss(module: Seq2Seq, batch: dict[str, torch.Tensor]) -> torch.Tensor:

@@ -43,10 +43,9 @@ def check_model_params(est) -> None:
 
 
 # segment_length="auto" keeps the encoder at this many recurrent steps or fewer: 36 monthly
-# values are read as 12 segments of 3, 48 weekly ones as 16 of 3. On M3 monthly the accuracy was
-# the same for segments of 1 to 6 steps while training ran 7x faster with 3 than with 1; on the
-# sales benchmark (input 48) segments of 4 lost interval coverage where 3 kept it
-# (benchmarks/README.md, issue 8).
+# values are read as 12 segments of 3, 48 weekly ones as 16 of 3. Fewer, longer segments train
+# faster; longer ones than that blur the steps attention can tell apart (benchmarks/README.md
+# has the measurements).
 AUTO_ENCODER_STEPS = 16
 
 
@@ -57,25 +56,23 @@ def segment_length(value: int | str, input_size: int) -> int:
     return int(value)
 
 
-def build_core(
-    est, source_features: int, target_features: int, output_size: int, input_size: int
-) -> Seq2Seq:
-    """The torch module sized from the data and the estimator's parameters."""
-    return Seq2Seq(
-        CoreConfig(
-            source_features=source_features,
-            target_features=target_features,
-            output_size=output_size,
-            hidden_size=est.hidden_size,
-            num_layers=est.num_layers,
-            cell=est.cell,
-            bidirectional=bool(est.bidirectional),
-            dropout=float(est.dropout),
-            attention=est.attention,
-            attention_size=est.attention_size or 0,  # 0: the hidden size
-            decoder=est.decoder,
-            segment_length=segment_length(est.segment_length, input_size),
-        )
+def core_config(
+    est, *, source_features: int, target_features: int, output_size: int, input_size: int
+) -> CoreConfig:
+    """The core's configuration from the data's sizes and the estimator's parameters."""
+    return CoreConfig(
+        source_features=source_features,
+        target_features=target_features,
+        output_size=output_size,
+        hidden_size=est.hidden_size,
+        num_layers=est.num_layers,
+        cell=est.cell,
+        bidirectional=bool(est.bidirectional),
+        dropout=float(est.dropout),
+        attention=est.attention,
+        attention_size=est.attention_size,
+        decoder=est.decoder,
+        segment_length=segment_length(est.segment_length, input_size),
     )
 
 
@@ -91,8 +88,8 @@ def training_config(est) -> TrainingConfig:
     )
 
 
-# "auto" epochs hold at most this many batches: on M3 monthly (70,000 windows) an epoch is then
-# about 13,000 windows, a few seconds, and early stopping checks at that rhythm.
+# "auto" epochs hold at most this many batches (12,800 windows of 256), so a large panel is
+# validated, and early stopping checks, every few seconds rather than once an hour.
 AUTO_BATCHES_PER_EPOCH = 50
 
 

@@ -1,0 +1,295 @@
+"""ForecastContext: everything ``predict`` needs from the histories and from ``fit``.
+
+``fit`` builds one :class:`ForecastContext` from the training panel; ``predict`` reads only it
+and the trained module, never a constructor parameter, so ``set_params`` after ``fit`` cannot
+change what a fitted model forecasts. It holds two kinds of state:
+
+* what ``fit`` decided (horizon, input size, scaler, season length, quantile levels, covariate
+  spec and scaling, conformal calibration), fixed for the model's life;
+* each series' tail (its last ``input_size`` values, seasonal indices, baseline state, covariate
+  rows, static features, last timestamp), which new histories replace.
+
+It is saved as one block of a model file (:meth:`to_artifacts` / :meth:`from_artifacts`).
+Shapes: n series, I input size, H horizon, m season length, C covariate columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from tsattn.forecast.conformal import Calibration
+from tsattn.forecast.covariates import CovariateSpec, Design, future_design
+from tsattn.forecast.panel import Panel, TimeAxis, from_forecasts
+from tsattn.forecast.windows import WINDOW_SCALERS, WindowBatches, forecast_windows
+
+# The Theta baseline's state per window: what theta_forecast needs to extend it.
+BASELINE_STATE_SIZE = 4
+
+
+@dataclass(frozen=True)
+class ForecastContext:
+    """What a fitted forecaster forecasts from (see the module docstring)."""
+
+    horizon: int
+    input_size: int
+    scaler: str
+    nonnegative: bool
+    observed_feature: bool  # missing="mask": the encoder reads a 0/1 "observed" feature
+    quantiles: list | None  # the model's output levels, 0.5 among them
+    asked_quantiles: list | None  # the levels predict_quantiles reports
+    ids: list
+    last: list
+    axis: TimeAxis
+    layout: dict
+    values: np.ndarray  # (sum of tails,) float32, seasonally adjusted
+    offsets: np.ndarray  # (n + 1,) int64 tail boundaries in ``values``
+    seasonal_indices: np.ndarray  # (n, m) float64; m = 1 without adjustment
+    spec: CovariateSpec = field(default_factory=CovariateSpec)
+    covariate_means: np.ndarray | None = None  # per-series means of the relative columns
+    covariate_context: np.ndarray | None = None  # (sum of tails, C) float32, scaled
+    static: np.ndarray | None = None  # (n, S) float32, encoded
+    baseline_end: np.ndarray | None = None  # (n, 4) the Theta state at every series' end
+    calibration: Calibration | None = None
+
+    @property
+    def n_series(self) -> int:
+        """Number of series."""
+        return len(self.ids)
+
+    @property
+    def season_length(self) -> int:
+        """The seasonal period of the adjustment (1: none)."""
+        return int(self.seasonal_indices.shape[1])
+
+    # ------------------------------------------------------------------------------------------
+    # building
+
+    @classmethod
+    def from_panel(
+        cls,
+        panel: Panel,
+        design: Design,
+        seasonal_indices: np.ndarray,
+        baseline_states: np.ndarray | None,
+        **fitted: Any,
+    ) -> ForecastContext:
+        """The context of a (seasonally adjusted) panel: every series' last ``input_size`` steps.
+
+        ``fitted`` holds the settings ``fit`` decided (horizon, input_size, scaler, ...).
+        ``baseline_states`` are the Theta states at every value of the panel, or None.
+        """
+        input_size = fitted["input_size"]
+        keep = np.minimum(panel.lengths, input_size)  # (n,)
+        offsets = np.concatenate([[0], np.cumsum(keep)]).astype(np.int64)
+        rows = _tail_rows(panel.offsets, keep)
+        covariate_context = None if design.history is None else design.history[rows]
+        baseline_end = None
+        if baseline_states is not None:
+            baseline_end = baseline_states[panel.offsets[1:] - 1]
+        return cls(
+            ids=list(panel.ids),
+            last=list(panel.last),
+            axis=panel.axis,
+            layout=dict(panel.layout),
+            values=panel.values[rows].astype(np.float32),
+            offsets=offsets,
+            seasonal_indices=np.asarray(seasonal_indices, dtype=np.float64),
+            spec=design.spec,
+            covariate_means=design.means,
+            covariate_context=covariate_context,
+            static=design.static,
+            baseline_end=baseline_end,
+            **fitted,
+        )
+
+    # ------------------------------------------------------------------------------------------
+    # predicting
+
+    def window_batches(self, X: Any, device: torch.device) -> WindowBatches:
+        """The one window after every series' end, with the horizon's covariates from ``X``."""
+        future = future_design(
+            self.spec,
+            X,
+            self.layout,
+            self.ids,
+            self.axis,
+            self.last,
+            self.horizon,
+            self.covariate_means,
+        )
+        lengths = np.diff(self.offsets)
+        features = {"static": self.static, "observed_feature": self.observed_feature}
+        if self.spec.n_columns:
+            features.update(self._covariate_blocks(future), n_future=self.spec.n_future)
+        baseline = None
+        if self.baseline_end is not None:
+            # Forecasts read the state at each series' last value: the end of its context.
+            baseline = np.zeros((len(self.values), BASELINE_STATE_SIZE), dtype=np.float32)
+            baseline[self.offsets[1:] - 1] = self.baseline_end
+        return WindowBatches(
+            self.values,
+            self.offsets,
+            forecast_windows(lengths),
+            self.input_size,
+            self.horizon,
+            self.scaler,
+            device,
+            **features,
+            baseline=baseline,
+        )
+
+    def _covariate_blocks(self, future: np.ndarray) -> dict:
+        """Every series' covariate context followed by its horizon rows, for WindowBatches."""
+        keep = np.diff(self.offsets)  # (n,)
+        n, horizon, width = future.shape
+        offsets = self.offsets + horizon * np.arange(n + 1)  # (n + 1,)
+        blocks = np.zeros((offsets[-1], width), dtype=np.float32)
+        context_rows = np.arange(keep.sum()) + np.repeat(horizon * np.arange(n), keep)
+        blocks[context_rows] = self.covariate_context
+        future_rows = ((offsets[:-1] + keep)[:, None] + np.arange(horizon)).reshape(-1)
+        blocks[future_rows] = future.reshape(n * horizon, width)
+        return {"covariates": blocks, "covariate_offsets": offsets}
+
+    def reseasonalize(self, forecasts: np.ndarray) -> np.ndarray:
+        """(n, H) or (n, H, Q) adjusted forecasts times each series' seasonal indices."""
+        m = self.season_length
+        indices = self.seasonal_indices[:, np.arange(self.horizon) % m]  # (n, H)
+        return forecasts * (indices if forecasts.ndim == 2 else indices[..., None])
+
+    def format(self, forecasts: np.ndarray, columns: list | None = None):
+        """(n, H[, K]) values in the format ``fit`` got y (the panel's layout)."""
+        return from_forecasts(
+            forecasts,
+            ids=self.ids,
+            last=self.last,
+            axis=self.axis,
+            layout=self.layout,
+            columns=columns,
+        )
+
+    # ------------------------------------------------------------------------------------------
+    # saving
+
+    def to_artifacts(self) -> tuple[dict, dict[str, torch.Tensor]]:
+        """JSON-ready state and tensors for a model file."""
+        state = {
+            "horizon": self.horizon,
+            "input_size": self.input_size,
+            "scaler": self.scaler,
+            "nonnegative": self.nonnegative,
+            "observed_feature": self.observed_feature,
+            "quantiles": self.quantiles,
+            "asked_quantiles": self.asked_quantiles,
+            "ids": self.ids,
+            "last": [_stamp_to_json(t) for t in self.last],
+            "axis": self.axis.to_json(),
+            "layout": self.layout,
+            "covariates": self.spec.to_json(),
+        }
+        tensors = {
+            "context.values": self.values,
+            "context.offsets": self.offsets,
+            "context.seasonal_indices": self.seasonal_indices,
+            "context.covariate_means": self.covariate_means,
+            "context.covariate_context": self.covariate_context,
+            "context.static": self.static,
+            "context.baseline_end": self.baseline_end,
+        }
+        tensors = {
+            name: torch.from_numpy(np.ascontiguousarray(value))
+            for name, value in tensors.items()
+            if value is not None
+        }
+        if self.calibration is not None:
+            state["calibration"], calibration = self.calibration.to_artifacts()
+            tensors.update(calibration)
+        return state, tensors
+
+    @classmethod
+    def from_artifacts(cls, state: dict, tensors: dict[str, torch.Tensor]) -> ForecastContext:
+        """Inverse of :meth:`to_artifacts`; refuses a state that does not hang together."""
+        axis = TimeAxis(**state["axis"])
+
+        def array(name: str) -> np.ndarray | None:
+            tensor = tensors.get(f"context.{name}")
+            return None if tensor is None else tensor.numpy()
+
+        context = cls(
+            horizon=int(state["horizon"]),
+            input_size=int(state["input_size"]),
+            scaler=state["scaler"],
+            nonnegative=bool(state["nonnegative"]),
+            observed_feature=bool(state["observed_feature"]),
+            quantiles=state["quantiles"],
+            asked_quantiles=state["asked_quantiles"],
+            ids=list(state["ids"]),
+            last=[_stamp_from_json(t, axis) for t in state["last"]],
+            axis=axis,
+            layout=state["layout"],
+            values=array("values"),
+            offsets=array("offsets"),
+            seasonal_indices=array("seasonal_indices"),
+            spec=CovariateSpec(**state["covariates"]),
+            covariate_means=array("covariate_means"),
+            covariate_context=array("covariate_context"),
+            static=array("static"),
+            baseline_end=array("baseline_end"),
+            calibration=None
+            if "calibration" not in state
+            else Calibration.from_artifacts(state["calibration"], tensors),
+        )
+        context.check()
+        return context
+
+    def check(self) -> None:
+        """Raise ValueError where the parts disagree (a damaged or hand-edited model file)."""
+        n = self.n_series
+        problems = []
+        if self.horizon < 1 or self.input_size < 1:
+            problems.append(f"horizon {self.horizon} and input size {self.input_size} must be >= 1")
+        if self.scaler not in WINDOW_SCALERS:
+            problems.append(f"unknown scaler {self.scaler!r}")
+        if self.quantiles is not None and (
+            0.5 not in self.quantiles or not set(self.asked_quantiles or []) <= set(self.quantiles)
+        ):
+            problems.append("the quantile levels lack the median 0.5 or the levels asked for")
+        if len(self.last) != n or len(self.offsets) != n + 1 or len(self.seasonal_indices) != n:
+            problems.append("the series ids, last timestamps and tails differ in number")
+        elif self.offsets[0] != 0 or self.offsets[-1] != len(self.values):
+            problems.append("the tails' offsets do not match their values")
+        elif np.any(np.diff(self.offsets) < 1) or np.any(np.diff(self.offsets) > self.input_size):
+            problems.append("a tail is empty or longer than the input size")
+        for name in ("static", "baseline_end"):
+            part = getattr(self, name)
+            if part is not None and len(part) != n:
+                problems.append(f"{name} has {len(part)} rows for {n} series")
+        if self.covariate_context is not None and len(self.covariate_context) != len(self.values):
+            problems.append("the covariate tails do not match the value tails")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+def _tail_rows(offsets: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Positions of every series' last ``keep`` values in a panel with ``offsets``."""
+    starts = offsets[1:] - keep  # (n,)
+    within = np.arange(keep.sum()) - np.repeat(np.cumsum(keep) - keep, keep)
+    return np.repeat(starts, keep) + within
+
+
+def _stamp_to_json(stamp: Any) -> Any:
+    if isinstance(stamp, (pd.Timestamp, pd.Period)):
+        return str(stamp)
+    return int(stamp)
+
+
+def _stamp_from_json(value: Any, axis: TimeAxis) -> Any:
+    if axis.kind == "datetime":
+        return pd.Timestamp(value)
+    if axis.kind == "period":
+        return pd.Period(value, freq=axis.freq)
+    return int(value)

@@ -1,0 +1,76 @@
+"""The forecaster's parameter checks, all run in ``fit`` before any training."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tsattn._validation import check_float, check_int, check_option
+from tsattn.forecast import network
+from tsattn.forecast.panel import Panel
+from tsattn.forecast.windows import WINDOW_SCALERS
+
+MISSING = ("error", "mask")
+BASELINES = ("theta",)  # or None
+
+
+def check_forecaster_params(est) -> tuple[int, int]:
+    """Validate every parameter; returns the horizon and the resolved input size."""
+    horizon = check_int("horizon", est.horizon)
+    input_size = check_int("input_size", est.input_size, allow_none=True)
+    network.check_model_params(est)
+    check_option("scaler", est.scaler, ("auto", *WINDOW_SCALERS))
+    if est.baseline is not None:
+        check_option("baseline", est.baseline, BASELINES)
+    for name in ("teacher_forcing", "nonnegative"):
+        if not isinstance(getattr(est, name), (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {getattr(est, name)!r}")
+    if est.windows_per_epoch not in (None, "auto"):
+        check_int("windows_per_epoch", est.windows_per_epoch)
+    check_option("missing", est.missing, MISSING)
+    check_int("season_length", est.season_length, allow_none=True)
+    return horizon, input_size if input_size is not None else max(2 * horizon, 8)
+
+
+def resolve_scaler(scaler: str, values: np.ndarray) -> str:
+    """``scaler`` with "auto" resolved for these (seasonally adjusted) values."""
+    # Sales and most business series are never negative: their errors are relative to the
+    # level, which a log scale models; series that can go negative keep the plain standard.
+    nonnegative_data = bool((np.nan_to_num(values) >= 0).all())
+    if scaler == "auto":
+        return "log" if nonnegative_data else "standard"
+    if scaler == "log" and not nonnegative_data:
+        raise ValueError(
+            "scaler='log' needs non-negative y (it models log(1 + y / level)); y has "
+            f"negative values (min {np.nanmin(values):g}): use scaler='standard'"
+        )
+    return scaler
+
+
+def check_quantiles(quantiles) -> tuple[list | None, list | None]:
+    """The model's sorted output levels (0.5 added) and the sorted levels asked for."""
+    if quantiles is None:
+        return None, None
+    if isinstance(quantiles, str) or not hasattr(quantiles, "__len__"):
+        raise TypeError(
+            "quantiles must be a sequence of levels (list, tuple or array) in (0, 1) such as "
+            f"(0.1, 0.5, 0.9), got {quantiles!r}"
+        )
+    given = [check_float("quantiles", q, 0.0, 1.0, low_open=True) for q in quantiles]
+    if not given or len(set(given)) != len(given):
+        raise ValueError(
+            f"quantiles must be distinct levels in (0, 1) such as (0.1, 0.5, 0.9), got "
+            f"{quantiles!r}"
+        )
+    return sorted(set(given) | {0.5}), sorted(given)
+
+
+def check_lengths(panel: Panel, horizon: int) -> None:
+    """Refuse series too short to give one training target."""
+    short = np.flatnonzero(panel.lengths <= horizon)
+    if len(short):
+        i = int(short[0])
+        raise ValueError(
+            f"series {panel.ids[i]!r} has {panel.lengths[i]} values, too short to give one "
+            f"training target: it needs more than horizon={horizon} values "
+            f"({len(short)} series are that short). Drop them or lower the horizon"
+        )
