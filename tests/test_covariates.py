@@ -215,7 +215,10 @@ def test_spec_json_round_trip_matches_the_saved_form():
     assert spec.n_future == 1 + 2 and spec.n_columns == 4 and design.history.shape == (70, 4)
     state = json.loads(json.dumps(spec.to_json()))  # what a model file holds
     assert state["known"] == ["promo"] and state["static"][0]["levels"] == ["x", "y"]
-    assert set(state) == {"known", "past", "calendar", "loc", "scale", "relative", "static"}
+    assert set(state) == {
+        "known", "past", "calendar", "loc", "scale", "relative", "static", "low", "high"
+    }  # fmt: skip
+    assert state["low"] == [0.0, 2.0] and state["high"] == [1.0, 3.2]
     assert CovariateSpec.from_json(state) == spec
     assert CovariateSpec.from_json({}) == CovariateSpec() == CovariateSpec.from_json(None)
 
@@ -368,6 +371,53 @@ def test_predict_errors(fitted, change, words):
     f, X = fitted
     with pytest.raises(ValueError, match=words):
         f.predict(X=change(X))
+
+
+def _in_future(X, column, value):
+    return X.assign(**{column: np.where(X.ds == FUTURE[1], value, X[column])})
+
+
+def test_predict_refuses_a_price_typed_in_cents(fitted):
+    f, X = fitted  # price in fit: 2.0 to 3.2 dollars
+    with pytest.raises(ValueError) as info:
+        f.predict(X=_in_future(X, "price", 250.0))
+    message = str(info.value)
+    assert "X column 'price' is 250" in message and "for series 's0'" in message
+    assert "range fit saw (2 to 3.2" in message and "accepted: -10 to 15.2" in message
+
+
+def test_predict_refuses_a_huge_value_before_it_turns_into_inf():
+    # a column seen within +-15 in fit, then 1e4 at predict: refused, not forecast as inf
+    y = _long()
+    X = _long_x().assign(temp=lambda d: 15.0 * np.sin(np.arange(len(d))))
+    f = Seq2SeqForecaster(**tiny()).fit(y, X=X)
+    with pytest.raises(ValueError, match=r"X column 'temp' is 10000 .* far outside"):
+        f.predict(X=_in_future(X, "temp", 1e4))
+    with pytest.raises(ValueError, match=r"X column 'temp' has inf"):
+        f.predict(X=_in_future(X, "temp", np.inf))
+
+
+def test_predict_accepts_values_near_the_range_fit_saw(fitted):
+    f, X = fitted
+    # a price a tenth above fit's highest, and a promotion flag fit never saw at 1 in a column
+    # of zeros, are ordinary inputs
+    assert np.isfinite(f.predict(X=_in_future(X, "price", 3.5))["y"]).all()
+    y = _long()
+    flat = _long_x().assign(promo=0)
+    g = Seq2SeqForecaster(**tiny()).fit(y, X=flat)
+    assert g.context_.spec.low[0] == g.context_.spec.high[0] == 0.0
+    assert np.isfinite(g.predict(X=_in_future(flat, "promo", 1))["y"]).all()
+    with pytest.raises(ValueError, match="accepted: -10 to 10"):
+        g.predict(X=_in_future(flat, "promo", 11))
+
+
+def test_a_model_saved_without_the_range_predicts_unchecked(fitted):
+    f, X = fitted
+    spec = dataclasses.replace(f.context_.spec, low=(), high=())
+    g = Seq2SeqForecaster(**tiny())
+    g.__dict__.update(f.__dict__)
+    g.context_ = dataclasses.replace(f.context_, spec=spec)
+    assert np.isfinite(g.predict(X=_in_future(X, "price", 250.0))["y"]).all()
 
 
 def test_x_given_to_a_model_fit_without_it():

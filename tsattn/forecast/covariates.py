@@ -74,6 +74,9 @@ class CovariateSpec:
         Per X column: taken as the log of its ratio to its series' mean before standardising.
     static : tuple of dict
         Per static column: ``name``, ``kind`` and ``levels`` or ``loc``/``scale``.
+    low, high : tuple of float
+        Per X column, known then past: the smallest and largest value ``fit`` saw (empty in
+        models saved before they were kept: ``predict`` then skips the range check).
     """
 
     known: tuple = ()
@@ -83,6 +86,8 @@ class CovariateSpec:
     scale: tuple = ()
     relative: tuple = ()
     static: tuple = ()
+    low: tuple = ()
+    high: tuple = ()
 
     def __post_init__(self) -> None:
         # Lists from JSON or from the caller become tuples: the spec never shares a mutable
@@ -236,6 +241,45 @@ def check_predict_columns(rows: Rows, spec: CovariateSpec) -> None:
         )
 
 
+# X at predict may lie this many spans (max - min over fit) beyond the range fit saw. Prices
+# that rise by a tenth, a promotion flag that fit saw only at 0 (span taken as 1), a regional
+# index that drifts on all stay well inside; a price typed in cents instead of dollars (100x),
+# or a value of 1e4 in a column fit saw within +-15, is far outside, and forecasts from it are
+# extrapolations of a network that never saw such an input.
+RANGE_SPANS = 10
+
+
+def range_limits(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The values ``predict`` accepts per column: ``RANGE_SPANS`` spans beyond fit's range.
+
+    The span is ``high - low``; a column constant in fit takes ``max(|value|, 1)`` instead.
+    """
+    span = high - low
+    span = np.where(span > 0, span, np.maximum(np.abs(high), 1.0))
+    return low - RANGE_SPANS * span, high + RANGE_SPANS * span
+
+
+def check_range(values: np.ndarray, spec: CovariateSpec, ids: list, codes: np.ndarray) -> None:
+    """Refuse known covariates at predict far outside the range ``fit`` saw (see
+    :data:`RANGE_SPANS`); ``values`` are the known columns, raw.
+    """
+    k = len(spec.known)
+    if not spec.low or not k:
+        return
+    low, high = np.asarray(spec.low[:k]), np.asarray(spec.high[:k])
+    lower, upper = range_limits(low, high)
+    bad = (values < lower) | (values > upper)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise ValueError(
+            f"X column {spec.known[col]!r} is {values[row, col]:g} for series "
+            f"{ids[codes[row]]!r}, far outside the range fit saw ({low[col]:g} to "
+            f"{high[col]:g}; accepted: {lower[col]:g} to {upper[col]:g}, {RANGE_SPANS} spans "
+            f"beyond it); check its units (cents for dollars?), or fit again on data that holds "
+            f"such values ({int(bad.sum())} value(s) outside)"
+        )
+
+
 def relative_columns(values: np.ndarray) -> np.ndarray:
     """Which columns are positive amounts (prices, counts): positive and not a 0/1 flag."""
     binary = ((values == 0) | (values == 1)).all(0)
@@ -347,6 +391,7 @@ def fit_design(
             values = lookup(
                 rows, names, codes, grid.keys[positions], panel.ids, panel.axis, "y's history"
             )
+            raw_low, raw_high = values.min(0), values.max(0)
             relative = relative_columns(values)
             means = np.add.reduceat(values, panel.offsets[:-1], axis=0) / panel.lengths[:, None]
             values = to_relative(values, relative, means, codes, panel.ids, names)
@@ -358,6 +403,8 @@ def fit_design(
                 "loc": loc.tolist(),
                 "scale": scale.tolist(),
                 "relative": relative.tolist(),
+                "low": raw_low.tolist(),
+                "high": raw_high.tolist(),
             }
             parts.append(values[:, : len(known)])
         if calendar_names:
@@ -405,7 +452,10 @@ def future_design(
     Raises
     ------
     ValueError
-        When X is needed and missing, given and not needed, or incomplete.
+        When X is needed and missing, given and not needed, or incomplete; when it holds NaN
+        or inf where it is read; when a known column lies beyond the range fit saw by more
+        than ``RANGE_SPANS`` (10) times that range's span (``max - min``; for a column constant
+        in fit, ``max(|value|, 1)``), naming the column, the range and the value.
     """
     if not spec.n_columns:
         if X is not None:
@@ -438,6 +488,7 @@ def future_design(
                 f"the {horizon} steps after each series' end",
             )
             k = len(known)
+            check_range(values, spec, ids, codes)
             relative = np.asarray(spec.relative[:k] or [False] * k, dtype=bool)
             if means is not None:
                 values = to_relative(values, relative, means[:, :k], codes, ids, known)
