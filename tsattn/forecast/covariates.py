@@ -36,7 +36,7 @@ import pandas as pd
 
 from tsattn.forecast.calendar import calendar_values, resolve_calendar
 from tsattn.forecast.panel import TARGET_COL, Panel, TimeAxis
-from tsattn.forecast.static import encode_static
+from tsattn.forecast.static import apply_static, encode_static
 from tsattn.forecast.timegrid import make_grid
 from tsattn.forecast.xrows import Rows, lookup, x_rows
 
@@ -358,7 +358,7 @@ def fit_design(
     past: list,
     calendar: list | bool,
 ) -> Design:
-    """Validate X and static against the fitted panel and encode them.
+    """Learn how to encode X and static from the fitted panel, and encode them.
 
     Parameters
     ----------
@@ -377,46 +377,75 @@ def fit_design(
     """
     if X is None and past:
         raise ValueError(f"past_covariates={past} names columns of X, but X is None; pass X")
-    calendar_names = resolve_calendar(calendar, panel.axis)
     scaling: dict = {}
+    if X is not None:
+        rows = x_rows(X, panel.layout, panel.ids, panel.axis, None)
+        known, past_names = split_x_columns(rows, past)
+        values, codes, means = _history_values(rows, [*known, *past_names], panel)
+        raw_low, raw_high = values.min(0), values.max(0)
+        relative = relative_columns(values)
+        values = to_relative(values, relative, means, codes, panel.ids, [*known, *past_names])
+        loc, scale = column_scaling(values)
+        scaling = {
+            "known": known,
+            "past": past_names,
+            "loc": loc.tolist(),
+            "scale": scale.tolist(),
+            "relative": relative.tolist(),
+            "low": raw_low.tolist(),
+            "high": raw_high.tolist(),
+        }
+    encoding = [] if static is None else encode_static(static, panel.ids)[1]
+    spec = CovariateSpec(
+        calendar=resolve_calendar(calendar, panel.axis), static=encoding, **scaling
+    )
+    return apply_design(spec, panel, X, static)
+
+
+def apply_design(spec: CovariateSpec, panel: Panel, X: Any, static: Any) -> Design:
+    """Encode X and static over a panel's histories as ``spec`` says (fit's or new histories).
+
+    Relative columns are taken relative to each series' own mean over the histories given, as
+    ``fit`` did; standardisation and the static encoding are the spec's.
+    """
+    if spec.x_names and X is None:
+        raise ValueError(
+            f"the model reads the covariates {spec.x_names} over the history: pass X covering "
+            "y's history"
+        )
     parts, means = [], None
-    if X is not None or calendar_names:
+    if spec.x_names or spec.calendar:
         grid = make_grid(panel.axis, panel.last, panel.lengths, 0)
         positions = grid.history(panel.lengths)  # (total_len,)
-        if X is not None:
+        if spec.x_names:
             rows = x_rows(X, panel.layout, panel.ids, panel.axis, None)
-            known, past_names = split_x_columns(rows, past)
-            names = [*known, *past_names]
-            codes = np.repeat(np.arange(panel.n_series), panel.lengths)
-            values = lookup(
-                rows, names, codes, grid.keys[positions], panel.ids, panel.axis, "y's history"
-            )
-            raw_low, raw_high = values.min(0), values.max(0)
-            relative = relative_columns(values)
-            means = np.add.reduceat(values, panel.offsets[:-1], axis=0) / panel.lengths[:, None]
+            names = spec.x_names
+            values, codes, means = _history_values(rows, names, panel)
+            relative = np.asarray(spec.relative, dtype=bool)
             values = to_relative(values, relative, means, codes, panel.ids, names)
-            loc, scale = column_scaling(values)
-            values = (values - loc) / scale
-            scaling = {
-                "known": known,
-                "past": past_names,
-                "loc": loc.tolist(),
-                "scale": scale.tolist(),
-                "relative": relative.tolist(),
-                "low": raw_low.tolist(),
-                "high": raw_high.tolist(),
-            }
-            parts.append(values[:, : len(known)])
-        if calendar_names:
-            parts.append(calendar_values(grid.stamps, calendar_names)[positions])
-        if X is not None:
-            parts.append(values[:, len(scaling["known"]) :])
+            values = (values - np.asarray(spec.loc)) / np.asarray(spec.scale)
+            parts.append(values[:, : len(spec.known)])
+        if spec.calendar:
+            parts.append(calendar_values(grid.stamps, list(spec.calendar))[positions])
+        if spec.x_names:
+            parts.append(values[:, len(spec.known) :])
     history = np.concatenate(parts, axis=1).astype(np.float32) if parts else None
-    matrix, encoding = None, []
-    if static is not None:
-        matrix, encoding = encode_static(static, panel.ids)
-    spec = CovariateSpec(calendar=calendar_names, static=encoding, **scaling)
+    matrix = None
+    if spec.static:
+        if static is None:
+            raise ValueError("the model was fit with static features: pass static")
+        matrix = apply_static(list(spec.static), static, panel.ids)
     return Design(spec, history, matrix, means)
+
+
+def _history_values(rows: Rows, names: list, panel: Panel):
+    """X's raw values at every step of every history, their series codes and per-series means."""
+    grid = make_grid(panel.axis, panel.last, panel.lengths, 0)
+    positions = grid.history(panel.lengths)
+    codes = np.repeat(np.arange(panel.n_series), panel.lengths)
+    values = lookup(rows, names, codes, grid.keys[positions], panel.ids, panel.axis, "y's history")
+    means = np.add.reduceat(values, panel.offsets[:-1], axis=0) / panel.lengths[:, None]
+    return values, codes, means
 
 
 def future_design(

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsattn.forecast.panel import ID_COL
+from tsattn.forecast.panel import ID_COL, check_magnitude
 
-__all__ = ["MAX_LEVELS", "encode_static"]
+__all__ = ["MAX_LEVELS", "apply_static", "encode_static"]
 
 # Most levels a static categorical column may have: each level is one input feature per step.
 MAX_LEVELS = 100
@@ -77,6 +77,8 @@ def encode_static(static: Any, ids: list) -> tuple[np.ndarray, list]:
             values = column.to_numpy(dtype=np.float64)
             if not np.isfinite(values).all():
                 raise ValueError(f"static column {name!r} has inf")
+            # Standardising values near float64's limit overflows (std = inf turns all to 0).
+            check_magnitude(values, f"static column {name!r}")
             loc, scale = values.mean(), values.std()
             scale = scale if scale > 0 else 1.0
             columns.append(((values - loc) / scale)[:, None])
@@ -93,3 +95,58 @@ def encode_static(static: Any, ids: list) -> tuple[np.ndarray, list]:
         columns.append(np.eye(len(levels))[codes])
         encoding.append({"name": str(name), "kind": "category", "levels": levels})
     return np.concatenate(columns, axis=1).astype(np.float32), encoding
+
+
+def apply_static(encoding: list, static: Any, ids: list) -> np.ndarray:
+    """Encode the static features of ``ids`` as :func:`encode_static` learnt in ``fit``.
+
+    Numeric columns are standardised with fit's mean and deviation; a category never seen in
+    ``fit`` gets all zeros (no level's embedding), as a new store would.
+
+    Parameters
+    ----------
+    encoding : list of dict
+        From :func:`encode_static`.
+    static : pandas.DataFrame
+        One row per series, indexed by series id, with the columns of ``fit``.
+    ids : list
+        The series to encode, in panel order.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n_series, S) float32.
+    """
+    if not isinstance(static, pd.DataFrame):
+        raise TypeError(
+            f"static must be a DataFrame indexed by series id, got {type(static).__name__}"
+        )
+    missing = [sid for sid in ids if sid not in static.index]
+    if missing:
+        raise ValueError(
+            f"static lacks series {missing[:5]}{' ...' if len(missing) > 5 else ''} "
+            f"({len(missing)} of {len(ids)}); it needs one row per series of y"
+        )
+    absent = [item["name"] for item in encoding if item["name"] not in map(str, static.columns)]
+    if absent:
+        raise ValueError(f"static lacks the columns {absent} the model was fit with")
+    frame = static.set_axis([str(c) for c in static.columns], axis=1)
+    frame = frame[~frame.index.duplicated()].loc[list(ids)]
+    columns = []
+    for item in encoding:
+        column = frame[item["name"]]
+        if column.isna().any():
+            sid = column.index[column.isna().to_numpy()][0]
+            raise ValueError(f"static column {item['name']!r} has a missing value for {sid!r}")
+        if item["kind"] == "numeric":
+            values = column.to_numpy(dtype=np.float64)
+            if not np.isfinite(values).all():
+                raise ValueError(f"static column {item['name']!r} has inf")
+            columns.append(((values - item["loc"]) / item["scale"])[:, None])
+        else:
+            codes = pd.Categorical(column.astype(str), categories=item["levels"]).codes
+            onehot = np.zeros((len(codes), len(item["levels"])))
+            seen = codes >= 0
+            onehot[np.flatnonzero(seen), codes[seen]] = 1.0
+            columns.append(onehot)
+    return np.concatenate(columns, axis=1).astype(np.float32)
