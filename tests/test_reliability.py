@@ -462,3 +462,178 @@ def test_cli_ctrl_c_outside_training_exits_130(sales_files, monkeypatch, capsys)
     assert tsattn.cli.main(args) == 130
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+# ----------------------------------------------------------------------------------------------
+# Accepted by fit, failing later: ids and columns that do not survive a save
+
+
+def _ids_frame(ids):
+    """A long frame of one 30-day series per id, the ids kept exactly as given."""
+    column = np.empty(30 * len(ids), dtype=object)
+    for k, sid in enumerate(ids):
+        column[30 * k : 30 * (k + 1)] = [sid] * 30
+    return pd.DataFrame(
+        {"unique_id": column, "ds": list(DAYS) * len(ids), "y": np.arange(30.0 * len(ids))}
+    )
+
+
+@pytest.mark.parametrize(
+    "ids, kind",
+    [
+        ([("a", 1), ("b", 2)], "tuple"),
+        ([pd.Timestamp("2020-01-01"), pd.Timestamp("2021-01-01")], "datetime64|Timestamp"),
+        ([frozenset({1}), frozenset({2})], "frozenset"),
+    ],
+)
+def test_ids_that_cannot_be_saved_are_refused_at_fit(ids, kind):
+    """Late failures: tuple or Timestamp unique_id values are refused by fit, with the fix."""
+    with pytest.raises(TypeError, match=rf"unique_id.*is a ({kind}); series ids must be strings"):
+        Seq2SeqForecaster(horizon=2, input_size=4, **TINY).fit(_ids_frame(ids))
+
+
+@pytest.mark.parametrize("name", [("a", 1), pd.Timestamp("2020-01-01")], ids=["tuple", "Timestamp"])
+def test_series_names_that_cannot_be_saved_are_refused_at_fit(name):
+    """Late failures: a Series named by a tuple or a Timestamp is refused by fit."""
+    y = pd.Series(np.arange(30.0), index=DAYS, name=name)
+    with pytest.raises(TypeError, match="y.name .*series ids must be strings or numbers"):
+        Seq2SeqForecaster(horizon=2, input_size=4, **TINY).fit(y)
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        pd.MultiIndex.from_tuples([("a", "x"), ("b", "y")]),
+        pd.MultiIndex.from_tuples([("a", 1), ("a", 2)]),
+    ],
+)
+def test_multiindex_columns_of_a_wide_frame_are_refused(columns):
+    """Late failures: MultiIndex columns (which came back as lists after load) are refused."""
+    y = pd.DataFrame(np.arange(60.0).reshape(30, 2), index=DAYS, columns=columns)
+    with pytest.raises(TypeError, match="MultiIndex columns.*flatten them"):
+        Seq2SeqForecaster(horizon=2, input_size=4, **TINY).fit(y)
+
+
+# ----------------------------------------------------------------------------------------------
+# Messages that mislead
+
+
+@pytest.mark.parametrize("dtype", ["Float64", "Int64"])
+@pytest.mark.parametrize("layout", ["series", "wide", "long"])
+def test_nullable_dtypes_with_na_are_missing_values(dtype, layout):
+    """Misleading messages: pd.NA in Float64/Int64 is a missing value, not a non-number."""
+    values = pd.array([1, None] + [2] * 28, dtype=dtype)
+    if layout == "series":
+        y = pd.Series(values, index=DAYS)
+    elif layout == "wide":
+        y = pd.DataFrame({"a": values, "b": pd.array([3] * 30, dtype=dtype)}, index=DAYS)
+    else:
+        y = pd.DataFrame({"unique_id": "a", "ds": DAYS, "y": values})
+    with pytest.raises(ValueError, match="contains NaN .*missing='mask'") as error:
+        to_panel(y)
+    assert "to_numeric" not in str(error.value)
+    panel = to_panel(y, allow_nan=True)  # with missing='mask' the NA is masked, the rest kept
+    assert np.isnan(panel.series(0)[1]) and panel.series(0)[0] == 1.0
+    model = Seq2SeqForecaster(horizon=2, input_size=4, missing="mask", **TINY).fit(y)
+    forecast = model.predict()
+    values = forecast["y"] if layout == "long" else forecast
+    assert np.isfinite(np.asarray(values, dtype=float)).all()
+
+
+@pytest.mark.parametrize("column", ["unique_id", "ds", "y"])
+def test_duplicate_long_columns_are_named(column):
+    """Misleading messages: two columns named y (ds, unique_id) are refused in plain words."""
+    frame = _ids_frame(["a"])
+    y = pd.concat([frame, frame[[column]]], axis=1)
+    with pytest.raises(ValueError, match=f"more than one column named '{column}'"):
+        Seq2SeqForecaster(horizon=2, input_size=4, **TINY).fit(y)
+
+
+@pytest.mark.parametrize("value", [-1, 2**32, 1.5, True, "seed", np.random.default_rng(0)])
+def test_bad_random_state_names_the_parameter(value):
+    """Misleading messages: random_state=-1 (and other bad seeds) say which parameter is wrong."""
+    y = pd.Series(np.arange(30.0), index=DAYS)
+    with pytest.raises(ValueError, match="random_state=.* cannot be used to seed: random_state"):
+        Seq2SeqForecaster(horizon=2, input_size=4, **{**TINY, "random_state": value}).fit(y)
+
+
+# ----------------------------------------------------------------------------------------------
+# Silent coercions
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        pd.Series(pd.to_timedelta(np.arange(30), unit="h"), index=DAYS),
+        np.arange(30).astype("timedelta64[s]"),
+        pd.DataFrame({"unique_id": "a", "ds": DAYS, "y": pd.to_timedelta(np.arange(30), "D")}),
+    ],
+    ids=["series", "array", "long"],
+)
+def test_timedelta_values_are_refused(y):
+    """Silent coercions: durations are not forecast as nanoseconds; the unit is asked for."""
+    with pytest.raises(TypeError, match="timedelta64.*total_seconds"):
+        Seq2SeqForecaster(horizon=2, input_size=4, **TINY).fit(y)
+
+
+def test_a_masked_arrays_mask_is_honoured():
+    """Silent coercions: masked entries are missing values, never the numbers under the mask."""
+    data = np.arange(30.0)
+    data[5] = 1e6  # what the mask hides
+    y = np.ma.masked_array(data, mask=np.arange(30) == 5)
+    with pytest.raises(ValueError, match="masked array with 1 masked value.*missing='mask'"):
+        to_panel(y)
+    panel = to_panel(y, allow_nan=True)
+    assert np.isnan(panel.series(0)[5]) and np.nanmax(panel.series(0)) == 29.0
+    assert y.data[5] == 1e6 and y.mask[5]  # y is not modified
+    two_d = np.ma.masked_array(np.ones((30, 2)), mask=np.zeros((30, 2), bool))
+    assert to_panel(two_d).n_series == 2  # nothing masked: accepted as it is
+
+
+@pytest.mark.parametrize("make", ["series", "wide", "long"])
+def test_numeric_ids_come_back_as_they_were(make):
+    """Silent coercions: ids 3.5 and np.int64(7) come back as 3.5 and 7, also after a save."""
+    import tsattn
+
+    if make == "series":
+        y = pd.Series(np.arange(30.0), index=DAYS, name=np.int64(7))
+        expected = [7]
+    elif make == "wide":
+        columns = pd.Index([np.int64(7), 3.5], dtype=object)
+        y = pd.DataFrame(np.arange(60.0).reshape(30, 2), index=DAYS, columns=columns)
+        expected = [7, 3.5]
+    else:
+        y = _ids_frame([3.5, np.int64(7)])
+        expected = [3.5, 7]
+    model = Seq2SeqForecaster(horizon=2, input_size=4, **TINY).fit(y)
+
+    def ids(forecast):
+        if make == "series":
+            return [forecast.name]
+        if make == "wide":
+            return list(forecast.columns)
+        return list(pd.unique(forecast["unique_id"]))
+
+    for forecast in (model.predict(), _saved_and_loaded(model, tsattn).predict()):
+        got = ids(forecast)
+        assert got == expected
+        assert [type(v) for v in got] == [type(v) for v in expected]
+
+
+def _saved_and_loaded(model, tsattn):
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "m.tsattn"
+        model.save(path)
+        return tsattn.load(path)
+
+
+@pytest.mark.parametrize("value", [1e308, -1e308, 1e31])
+def test_static_values_beyond_float32_range_are_refused(value):
+    """Silent coercions: static values of +-1e308 do not overflow to 0; fit asks to rescale."""
+    y = _ids_frame(["a", "b"])
+    static = pd.DataFrame({"size": [value, 1.0]}, index=["a", "b"])
+    with pytest.raises(ValueError, match="static column 'size' has a value .*rescale"):
+        Seq2SeqForecaster(horizon=2, input_size=4, **TINY).fit(y, static=static)

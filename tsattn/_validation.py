@@ -44,3 +44,41 @@ def check_float(
         interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
         raise ValueError(f"{name} must be in {interval}, got {value}")
     return value
+
+
+def check_random_state(value: Any, name: str = "random_state"):
+    """scikit-learn's ``check_random_state`` with the parameter named in every error.
+
+    Parameters
+    ----------
+    value : None, int or numpy.random.RandomState
+        None for fresh entropy, an integer seed in [0, 2**32 - 1], or a RandomState to draw from.
+    name : str, default="random_state"
+        The parameter's name in error messages.
+
+    Returns
+    -------
+    numpy.random.RandomState
+
+    Raises
+    ------
+    ValueError
+        For anything else (a negative or too large integer, a float, a bool, a string, a numpy
+        Generator), as scikit-learn raises.
+    """
+    from sklearn.utils import check_random_state as sklearn_check
+
+    problem = (
+        f"{name}={value!r} cannot be used to seed: {name} must be None, an integer in "
+        f"[0, 2**32 - 1] or a numpy RandomState (e.g. {name}=0)"
+    )
+    if isinstance(value, bool) or not (
+        value is None or isinstance(value, numbers.Integral) or hasattr(value, "randint")
+    ):
+        raise ValueError(problem)
+    if isinstance(value, numbers.Integral) and not 0 <= value <= 2**32 - 1:
+        raise ValueError(problem)
+    try:
+        return sklearn_check(value)
+    except ValueError:
+        raise ValueError(problem) from None

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
 
+from tsattn._validation import check_random_state
 from tsattn.core.seq2seq import CoreConfig, Seq2Seq
 from tsattn.io import (
     SaveMixin,

@@ -128,6 +128,8 @@ def to_panel(y: Any, *, name: str = "y", allow_nan: bool = False) -> Panel:
             f"{name} must be a pandas Series, a DataFrame or a numpy array, got a {type(y).__name__};"
             f" wrap it with np.asarray({name}) or pd.Series({name})"
         )
+    if isinstance(y, np.ma.MaskedArray):
+        return _from_array(_unmasked(y, name, allow_nan), name, allow_nan)
     if isinstance(y, np.ndarray):
         return _from_array(y, name, allow_nan)
     raise TypeError(
@@ -139,12 +141,21 @@ def to_panel(y: Any, *, name: str = "y", allow_nan: bool = False) -> Panel:
 def _numeric(values: Any, what: str) -> np.ndarray:
     """Float64 copy of ``values`` with a clear error for non-numeric or non-finite content."""
     array = np.asarray(values)
+    if array.dtype.kind in "mM":  # numpy counts timedelta64 as an integer type
+        raise TypeError(
+            f"{what} must be numeric, got dtype {array.dtype}; convert durations to a number of "
+            f"one unit first, e.g. y.dt.total_seconds() / 3600 for hours"
+        )
     if array.dtype == bool or not (np.issubdtype(array.dtype, np.number) or array.dtype == object):
         raise TypeError(f"{what} must be numeric, got dtype {array.dtype}")
     if np.issubdtype(array.dtype, np.complexfloating):
         raise TypeError(
             f"{what} must be real numbers, got dtype {array.dtype}; pass np.real or np.abs"
         )
+    if array.dtype == object:  # pandas' nullable Float64/Int64 give pd.NA: a missing value
+        missing = pd.isna(array)
+        if missing.any():
+            array = np.where(missing, np.nan, array)
     if array.dtype == object and any(isinstance(v, (str, bytes)) for v in array.flat):
         # numpy would parse "12" as 12.0; text in a numeric series is a data error to show.
         raise TypeError(
@@ -258,7 +269,7 @@ def _from_series(y: pd.Series, name: str, allow_nan: bool = False) -> Panel:
     _check_finite(values, name)
     _check_no_nan(values, f"{name}", allow_nan)
     axis = _index_axis(y.index, name)
-    series_name = y.name if y.name is None or isinstance(y.name, (str, int)) else str(y.name)
+    series_name = None if y.name is None else _plain_id(y.name, f"{name}.name")
     return Panel(
         values=values.astype(np.float32),
         offsets=np.array([0, len(values)], dtype=np.int64),
@@ -311,6 +322,11 @@ def _from_wide(y: pd.DataFrame, name: str, allow_nan: bool = False) -> Panel:
         raise ValueError(
             f"{name} is empty (shape {y.shape}); pass a row per time step and a column per series"
         )
+    if isinstance(y.columns, pd.MultiIndex):
+        raise TypeError(
+            f"{name} has MultiIndex columns; a wide DataFrame has one level of series names: "
+            f"flatten them, e.g. {name}.columns = ['_'.join(map(str, c)) for c in {name}.columns]"
+        )
     if y.columns.has_duplicates:
         raise ValueError(f"{name} has duplicate column names; each series needs its own name")
     for col in y.columns:
@@ -321,7 +337,7 @@ def _from_wide(y: pd.DataFrame, name: str, allow_nan: bool = False) -> Panel:
             )
     axis = _index_axis(y.index, name)
     values = _numeric(y.to_numpy(), name)
-    ids = list(y.columns)
+    ids = [_plain_id(c, f"{name} column name") for c in y.columns]
     layout = {"kind": "wide", "columns": [_jsonable(c) for c in ids]}
     return _from_columns(list(values.T), ids, y.index[-1], axis, layout, name, allow_nan)
 
@@ -343,6 +359,12 @@ def _from_array(y: np.ndarray, name: str, allow_nan: bool = False) -> Panel:
 
 
 def _from_long(y: pd.DataFrame, name: str, allow_nan: bool = False) -> Panel:
+    repeated = sorted({str(c) for c in y.columns[y.columns.duplicated()]})
+    if repeated:
+        raise ValueError(
+            f"{name} has more than one column named {', '.join(map(repr, repeated))}; keep one of "
+            f"each, e.g. {name}.loc[:, ~{name}.columns.duplicated()]"
+        )
     missing = [c for c in LONG_COLUMNS if c not in y.columns]
     if missing:
         raise ValueError(
@@ -405,7 +427,7 @@ def _from_long(y: pd.DataFrame, name: str, allow_nan: bool = False) -> Panel:
         last = list(pd.to_datetime(last_raw))
     else:
         last = [int(t) for t in last_raw]
-    ids = [_jsonable(u) for u in uniques]
+    ids = [_plain_id(u, f"{name}[{ID_COL!r}] value") for u in uniques]
     return Panel(
         values=values.astype(np.float32),
         offsets=offsets,
@@ -474,6 +496,37 @@ def _jsonable(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def _plain_id(value: Any, what: str) -> str | int | float:
+    """A series id as the plain str, int or float it is; other kinds are refused.
+
+    Ids are saved with a model and given back on every forecast, so they must survive JSON as
+    what they were: 3.5 stays 3.5 and np.int64(7) becomes 7, while a tuple or a Timestamp would
+    come back as something else.
+    """
+    plain = _jsonable(value)
+    if isinstance(plain, (str, int, float)) and not (isinstance(plain, float) and plain != plain):
+        return plain
+    raise TypeError(
+        f"{what} {value!r} is a {type(value).__name__}; series ids must be strings or numbers. "
+        f"Convert them first, e.g. with .astype(str), or '_'.join(map(str, key)) for tuples"
+    )
+
+
+def _unmasked(y: np.ma.MaskedArray, name: str, allow_nan: bool) -> np.ndarray:
+    """A masked array's masked entries as NaN: missing values, never the numbers under the mask."""
+    mask = np.ma.getmaskarray(y)
+    if mask.any() and not allow_nan:
+        where = int(np.argwhere(np.atleast_1d(mask))[0][0])
+        raise ValueError(
+            f"{name} is a masked array with {int(mask.sum())} masked value(s) (first in row "
+            f"{where}); pass missing='mask' to the forecaster to leave them out of its inputs and "
+            f"loss, or fill them first ({name}.filled(value))"
+        )
+    values = _numeric(np.ma.getdata(y), name)  # a float64 copy: y is not modified
+    values[mask] = np.nan
+    return values
+
+
 # ----------------------------------------------------------------------------------------------
 # Forecasts -> the user's format
 
@@ -522,7 +575,7 @@ def from_forecasts(
         )
     if kind == "wide" and columns is None:
         return pd.DataFrame(
-            forecasts.T, index=axis.future(last[0], horizon), columns=pd.Index(layout["columns"])
+            forecasts.T, index=axis.future(last[0], horizon), columns=_names(layout["columns"])
         )
     if kind == "wide":  # columns (series, name), as a wide X
         n, k = forecasts.shape[0], forecasts.shape[2]
@@ -532,6 +585,13 @@ def from_forecasts(
             columns=pd.MultiIndex.from_product([layout["columns"], list(columns)]),
         )
     return _long_frame(forecasts, ids, last, axis, layout, columns)
+
+
+def _names(names: list) -> pd.Index:
+    """Series names as an Index that gives each back as it was (7 and 3.5, not 7.0 and 3.5)."""
+    index = pd.Index(names)
+    same = [type(v) for v in index.tolist()] == [type(v) for v in names]
+    return index if same else pd.Index(names, dtype=object)
 
 
 def _long_frame(forecasts, ids, last, axis, layout, columns) -> pd.DataFrame:
