@@ -20,11 +20,11 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from tsattn._validation import check_int, check_option
+from tsattn.core.seq2seq import CoreConfig, Seq2Seq
 from tsattn.estimator import Seq2SeqEstimator, in_chunks
 from tsattn.forecast import network
 from tsattn.forecast.panel import check_magnitude
 from tsattn.forecast.windows import scale_targets, window_scale
-from tsattn.io import module_from_artifacts, module_tensors
 from tsattn.training import resolve_device
 
 # The per-window scalers ArrayBatches implements: the forecaster's WINDOW_SCALERS without "log",
@@ -515,7 +515,7 @@ class Seq2SeqRegressor(RegressorMixin, Seq2SeqEstimator):
         module = state.pop("module_", None)
         if module is not None:
             state["_module_config"] = asdict(module.config)
-            state["_module_weights"] = {k: v.detach().cpu() for k, v in module_tensors(module).items()}
+            state["_module_weights"] = {k: v.detach().cpu() for k, v in module.state_dict().items()}
             state.pop("device_", None)
         return state
 
@@ -525,7 +525,9 @@ class Seq2SeqRegressor(RegressorMixin, Seq2SeqEstimator):
         weights = state.pop("_module_weights", None)
         super().__setstate__(state)
         if config is not None:
-            self.module_ = module_from_artifacts({"core": config}, weights)
+            module = Seq2Seq(CoreConfig(**config))
+            module.load_state_dict(weights)
+            self.module_ = module.eval()
             self.device_ = torch.device("cpu")
 
 
