@@ -338,3 +338,49 @@ def _alignment(tidy: pd.DataFrame, unique_id) -> pd.DataFrame:
     table.columns = [f"-{lag}" for lag in table.columns]
     table.attrs["title"] = None if chosen is None else f"attention weights of {chosen}"
     return table
+
+
+def plot_importance(importance, *, ax=None, title=None, max_features=None):
+    """Draw permutation importances as horizontal bars, the most important at the top.
+
+    Parameters
+    ----------
+    importance : pandas.DataFrame
+        From :meth:`tsattn.Seq2SeqForecaster.covariate_importance`: ``feature``, ``kind``,
+        ``importance`` and, if present, ``std`` (drawn as error bars).
+    ax : matplotlib.axes.Axes or None, default=None
+        Where to draw; None makes a new figure.
+    title : str or None, default=None
+        Axes title; None: "Permutation importance".
+    max_features : int or None, default=None
+        Draw only the most important this many; None draws all.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if not isinstance(importance, pd.DataFrame) or not {"feature", "importance"} <= set(
+        importance.columns
+    ):
+        raise TypeError(
+            "importance must be the DataFrame of covariate_importance(), with columns feature "
+            "and importance"
+        )
+    if max_features is not None:
+        check_int("max_features", max_features)
+    table = importance.sort_values("importance", ascending=False, kind="stable")
+    table = table.head(max_features) if max_features is not None else table
+    table = table.iloc[::-1]  # barh draws the first row at the bottom
+    if ax is None:
+        _, ax = pyplot().subplots(figsize=(6, 0.35 * len(table) + 1.2))
+    labels = [
+        f"{row.feature} ({row.kind})" if "kind" in table.columns else str(row.feature)
+        for row in table.itertuples()
+    ]
+    xerr = table["std"].to_numpy() if "std" in table.columns else None
+    ax.barh(np.arange(len(table)), table["importance"].to_numpy(), xerr=xerr, color="tab:blue")
+    ax.set_yticks(np.arange(len(table)), labels)
+    ax.axvline(0.0, color="black", linewidth=0.8)
+    ax.set_xlabel("increase of the validation loss when shuffled")
+    ax.set_title("Permutation importance" if title is None else title)
+    return ax

@@ -260,8 +260,9 @@ def range_limits(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def check_range(values: np.ndarray, spec: CovariateSpec, ids: list, codes: np.ndarray) -> None:
-    """Refuse known covariates at predict far outside the range ``fit`` saw (see
-    :data:`RANGE_SPANS`); ``values`` are the known columns, raw.
+    """Refuse known covariates at predict far outside the range ``fit`` saw.
+
+    ``values`` are the known columns, raw; the limits are :func:`range_limits`.
     """
     k = len(spec.known)
     if not spec.low or not k:

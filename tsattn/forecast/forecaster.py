@@ -427,7 +427,12 @@ class Seq2SeqForecaster(Seq2SeqEstimator):
         Raises
         ------
         ValueError
-            If X does not cover the horizon, or the forecasts are not finite (a diverged model).
+            If X does not cover the horizon, or the forecasts are not finite (a diverged model);
+            if X holds NaN or inf where it is read, or a known column's value lies more than
+            10 spans beyond the range ``fit`` saw in that column (below ``min - 10 * span`` or
+            above ``max + 10 * span``, ``span = max - min``, or ``max(|max|, 1)`` for a column
+            constant in fit): a price typed in cents instead of dollars is refused, naming the
+            column, the range and the value.
         """
         check_is_fitted(self, "context_")
         return self.context_.format(self._point_forecasts(X))
@@ -597,6 +602,38 @@ class Seq2SeqForecaster(Seq2SeqEstimator):
         """
         self._check_params()
         return backtest(self, y, X=X, static=static, n_windows=n_windows, step=step)
+
+    def covariate_importance(
+        self, y, X=None, static=None, *, n_repeats: int = 5, random_state=None
+    ):
+        """Permutation importance of every covariate, calendar and static feature.
+
+        The increase of the model's loss on the validation windows of ``y`` (cut as ``fit``
+        cut them) when one feature is shuffled: an X or calendar column across every series
+        and time step, a static feature across series. About 0 means the model ignores it.
+        Draw it with :func:`tsattn.plotting.plot_importance`.
+
+        Parameters
+        ----------
+        y, X, static
+            As given to :meth:`fit` (the model keeps only each series' tail, so the windows
+            are cut from these again).
+        n_repeats : int, default=5
+            Shuffles per feature.
+        random_state : int, numpy.random.RandomState or None, default=None
+            Seeds the shuffles.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``feature``, ``kind`` ("known", "past", "calendar", "static"), ``importance``
+            (mean loss increase), ``std`` and ``relative`` (the increase over the unshuffled
+            loss, held in ``attrs["loss"]``), most important first.
+        """
+        from tsattn.forecast.importance import permutation_importance
+
+        check_is_fitted(self, "context_")
+        return permutation_importance(self, y, X, static, n_repeats, random_state)
 
     # ------------------------------------------------------------------------------------------
     # save / load
