@@ -170,9 +170,13 @@ def test_array_y_with_array_covariates():
     y = np.sin(np.arange(40.0))[:, None] * np.array([1.0, 2.0])  # (T, N)
     X = np.stack([np.arange(43) % 2, np.arange(43) % 3], axis=1).astype(float)  # (T + H, C)
     f = Seq2SeqForecaster(**tiny()).fit(y, X=X)
-    assert f.predict(X=X[-3:]).shape == (3, 2)
-    # predict's array ends at the last forecast step: the whole array works too
-    np.testing.assert_allclose(f.predict(X=X), f.predict(X=X[-3:]))
+    assert f.predict(X=X).shape == (3, 2)
+    # one rule in fit and predict: row r is time step r, so extra rows after the horizon are
+    # ignored and an X that stops short of it is refused
+    longer = np.concatenate([X, np.full((5, 2), 7.0)])
+    np.testing.assert_allclose(f.predict(X=longer), f.predict(X=X))
+    with pytest.raises(ValueError, match="does not cover the 3 steps"):
+        f.predict(X=X[-3:])
     per_series = np.repeat(X[:, None, :], 2, axis=1)  # (T + H, N, C)
     assert Seq2SeqForecaster(**tiny()).fit(y, X=per_series).predict(X=per_series).shape == (3, 2)
 

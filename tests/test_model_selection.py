@@ -138,9 +138,6 @@ def test_cross_validate_fits_on_each_cutoff_and_scores_the_steps_after_it():
         assert set(forecast["ds"]) == set(panel.iloc[test]["ds"])
 
 
-@pytest.mark.skipif(
-    not hasattr(Seq2SeqForecaster, "score"), reason="Seq2SeqForecaster.score is not there yet"
-)
 def test_grid_search_tunes_hidden_size_over_panel_cutoffs():
     panel = weekly_panel()
     search = GridSearchCV(

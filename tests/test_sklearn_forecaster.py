@@ -31,7 +31,7 @@ def test_get_params_lists_every_constructor_argument():
         "calendar_features", "nonnegative",
         "scaler", "season_length", "baseline", "teacher_forcing", "loss", "max_epochs",
         "windows_per_epoch",
-        "batch_size", "learning_rate", "early_stopping_patience", "validation_size", "device",
+        "batch_size", "learning_rate", "early_stopping_patience", "validation_size", "warm_start", "device",
         "random_state", "verbose",
     }  # fmt: skip
 

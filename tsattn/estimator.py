@@ -56,18 +56,22 @@ class Seq2SeqEstimator(SaveMixin, BaseEstimator):
         seed: int,
         device: torch.device,
         rng: np.random.Generator | None = None,
+        initial: Seq2Seq | None = None,
         **train_options,
     ) -> None:
         """Build the core from ``config`` and train it; the global torch RNG is left as it was.
 
-        ``rng`` draws the batch order (a fresh generator from ``seed`` by default). The fitted
-        attributes are assigned only after training, so a failed refit leaves a previously
-        fitted model whole.
+        ``rng`` draws the batch order (a fresh generator from ``seed`` by default). ``initial``
+        is a trained module of the same ``config`` to continue from (a warm start); it is copied,
+        not changed. The fitted attributes are assigned only after training, so a failed refit
+        leaves a previously fitted model whole.
         """
         rng = np.random.default_rng(seed) if rng is None else rng
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(seed)
             module = Seq2Seq(config).to(device)
+            if initial is not None:
+                module.load_state_dict(initial.state_dict())
             history = train(
                 module, loss, train_data, valid_data, training, rng, **train_options
             )  # fmt: skip

@@ -15,6 +15,7 @@ Shapes: n series, I input size, H horizon, m season length, C covariate columns.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,12 +24,37 @@ import pandas as pd
 import torch
 
 from tsattn.forecast.conformal import Calibration
-from tsattn.forecast.covariates import CovariateSpec, Design, future_design
-from tsattn.forecast.panel import Panel, TimeAxis, from_forecasts
+from tsattn.forecast.covariates import CovariateSpec, Design, apply_design, future_design
+from tsattn.forecast.panel import Panel, TimeAxis, from_forecasts, to_panel
+from tsattn.forecast.seasonal import deseasonalize
+from tsattn.forecast.theta import theta_states
 from tsattn.forecast.windows import WINDOW_SCALERS, WindowBatches, forecast_windows
 
 # The Theta baseline's state per window: what theta_forecast needs to extend it.
 BASELINE_STATE_SIZE = 4
+# The fields ``fit`` decides once; new histories keep them.
+FITTED_SETTINGS = (
+    "horizon",
+    "input_size",
+    "scaler",
+    "nonnegative",
+    "observed_feature",
+    "quantiles",
+    "asked_quantiles",
+)
+
+
+def adjusted_histories(
+    panel: Panel, season_length: int, with_baseline: bool
+) -> tuple[Panel, np.ndarray, np.ndarray | None]:
+    """The seasonally adjusted panel, its (n, m) indices and the Theta states at every value.
+
+    The one preparation of histories ``fit`` trains on and new histories are forecast from.
+    """
+    values, indices = deseasonalize(panel.values, panel.offsets, season_length)
+    panel = dataclasses.replace(panel, values=values)
+    states = theta_states(panel.values, panel.offsets) if with_baseline else None
+    return panel, indices, states
 
 
 @dataclass(frozen=True)
@@ -106,6 +132,61 @@ class ForecastContext:
             baseline_end=baseline_end,
             **fitted,
         )
+
+    def for_histories(self, y: Any, X: Any = None, static: Any = None) -> ForecastContext:
+        """A copy with the series replaced by the histories ``y`` (new or updated series).
+
+        What ``fit`` decided stays; each series' tail, seasonal indices, baseline state and
+        covariates come from ``y``, ``X`` and ``static``. Series seen in ``fit`` keep their static
+        features when ``static`` is None; new series need a row in ``static``.
+        """
+        adjusted, design, indices, states = self.prepare(y, X, static)
+        settings = {name: getattr(self, name) for name in FITTED_SETTINGS}
+        return ForecastContext.from_panel(
+            adjusted, design, indices, states, calibration=self.calibration, **settings
+        )
+
+    def prepare(self, y: Any, X: Any = None, static: Any = None):
+        """New histories made ready as ``fit`` made its own.
+
+        What :meth:`for_histories` and a warm-started ``fit`` build on. Returns the seasonally
+        adjusted panel, its covariate design (this context's spec), the (n, m) seasonal indices
+        and the Theta states (or None).
+        """
+        panel = to_panel(y, allow_nan=self.observed_feature)
+        if panel.axis.kind != self.axis.kind or panel.axis.freq != self.axis.freq:
+            raise ValueError(
+                f"y's time axis ({panel.axis.kind}, frequency {panel.axis.freq!r}) differs from "
+                f"fit's ({self.axis.kind}, {self.axis.freq!r}): give histories on fit's time axis"
+            )
+        if self.nonnegative and np.nanmin(panel.values) < 0:
+            raise ValueError(
+                "the model was fit with nonnegative=True, but y has negative values "
+                f"(min {np.nanmin(panel.values):g})"
+            )
+        spec = self.spec
+        known_static = None
+        if spec.static and static is None:
+            known_static = self._static_rows(panel.ids)
+            spec = dataclasses.replace(spec, static=())
+        design = apply_design(spec, panel, X, static)
+        if known_static is not None:
+            design = dataclasses.replace(design, spec=self.spec, static=known_static)
+        adjusted, indices, states = adjusted_histories(
+            panel, self.season_length, self.baseline_end is not None
+        )
+        return adjusted, design, indices, states
+
+    def _static_rows(self, ids: list) -> np.ndarray:
+        """The encoded static features of series seen in ``fit``, in the order of ``ids``."""
+        position = {sid: i for i, sid in enumerate(self.ids)}
+        new = [sid for sid in ids if sid not in position]
+        if new:
+            raise ValueError(
+                f"series {new[:5]} were not seen in fit and the model reads static features: "
+                "pass static with a row for every series of y"
+            )
+        return self.static[[position[sid] for sid in ids]]
 
     # ------------------------------------------------------------------------------------------
     # predicting

@@ -17,8 +17,9 @@ Formats of ``X`` (they mirror ``y``'s):
   (series, covariate); or plain columns, then every covariate is shared by all series.
 * ``y`` a long DataFrame: a long DataFrame with ``unique_id``, ``ds`` and one column per covariate.
 * ``y`` an array of shape (T,) or (T, N): an array (R, C), shared by all series, or (R, N, C);
-  its columns are named ``x0``, ``x1``, ... In ``fit`` row 0 is y's row 0; in ``predict`` the
-  last row is the last forecast step.
+  its columns are named ``x0``, ``x1``, ... Row ``r`` is time step ``r`` of y's axis in ``fit``
+  and ``predict`` alike (row 0 is y's row 0), so ``predict`` needs the history's rows followed
+  by the horizon's: one X serves both calls.
 
 :func:`fit_design` and :func:`future_design` also add the calendar features
 (:mod:`tsattn.forecast.calendar`) and encode the static features (:mod:`tsattn.forecast.static`);
@@ -380,7 +381,7 @@ def fit_design(
         raise ValueError(f"past_covariates={past} names columns of X, but X is None; pass X")
     scaling: dict = {}
     if X is not None:
-        rows = x_rows(X, panel.layout, panel.ids, panel.axis, None)
+        rows = x_rows(X, panel.layout, panel.ids, panel.axis)
         known, past_names = split_x_columns(rows, past)
         values, codes, means = _history_values(rows, [*known, *past_names], panel)
         raw_low, raw_high = values.min(0), values.max(0)
@@ -419,7 +420,7 @@ def apply_design(spec: CovariateSpec, panel: Panel, X: Any, static: Any) -> Desi
         grid = make_grid(panel.axis, panel.last, panel.lengths, 0)
         positions = grid.history(panel.lengths)  # (total_len,)
         if spec.x_names:
-            rows = x_rows(X, panel.layout, panel.ids, panel.axis, None)
+            rows = x_rows(X, panel.layout, panel.ids, panel.axis)
             names = spec.x_names
             values, codes, means = _history_values(rows, names, panel)
             relative = np.asarray(spec.relative, dtype=bool)
@@ -502,8 +503,7 @@ def future_design(
     positions = grid.future(horizon).reshape(-1)  # (n * H,)
     out = np.zeros((n * horizon, spec.n_columns), dtype=np.float64)
     if X is not None:
-        last_row = int(last[0]) + horizon if layout["kind"] in ("array1d", "array2d") else None
-        rows = x_rows(X, layout, ids, axis, last_row)
+        rows = x_rows(X, layout, ids, axis)
         check_predict_columns(rows, spec)
         if spec.known:
             known = list(spec.known)

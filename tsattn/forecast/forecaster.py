@@ -5,28 +5,28 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from tsattn._validation import check_float
 from tsattn.estimator import Seq2SeqEstimator, in_chunks
 from tsattn.forecast import conformal, network
-from tsattn.forecast.backtest import backtest
 from tsattn.forecast.calendar import check_calendar
-from tsattn.forecast.context import ForecastContext
+from tsattn.forecast.context import ForecastContext, adjusted_histories
 from tsattn.forecast.covariates import check_past_covariates, fit_design
-from tsattn.forecast.panel import Panel, to_panel
+from tsattn.forecast.evaluation import EvaluationMixin
+from tsattn.forecast.outputs import OutputsMixin
+from tsattn.forecast.panel import to_panel
 from tsattn.forecast.params import (
     check_forecaster_params,
     check_lengths,
     check_quantiles,
+    check_warm_start,
     resolve_scaler,
 )
-from tsattn.forecast.seasonal import deseasonalize, season_from_axis
-from tsattn.forecast.theta import theta_states
+from tsattn.forecast.seasonal import season_from_axis
 from tsattn.forecast.windows import WindowBatches, training_windows
 from tsattn.io import params_to_json
 from tsattn.training import checkpoint_fingerprint, resolve_device
 
 
-class Seq2SeqForecaster(Seq2SeqEstimator):
+class Seq2SeqForecaster(OutputsMixin, EvaluationMixin, Seq2SeqEstimator):
     """Forecast many series with one RNN encoder-decoder and Bahdanau attention.
 
     The model is global: it learns from windows of every series at once. Each window's history
@@ -137,6 +137,12 @@ class Seq2SeqForecaster(Seq2SeqEstimator):
     validation_size : float, default=0.1
         Share of each series' last windows held out (a temporal split) to choose the epoch whose
         weights are kept; 0 keeps the epoch with the best training loss.
+    warm_start : bool, default=False
+        When True and the model is fitted, ``fit`` continues training its weights on the data
+        it is given (updated or new series) for up to ``max_epochs`` epochs instead of starting
+        anew, with the settings the first fit resolved (input size, scaling, season, covariate
+        encoding); a weekly refresh then costs a few epochs, e.g. with ``max_epochs=2``. The
+        horizon, quantiles and the model's inputs must stay as they were.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
         Where to train; "auto" picks CUDA where it exists.
     random_state : int, numpy.random.RandomState or None, default=None
@@ -222,6 +228,7 @@ class Seq2SeqForecaster(Seq2SeqEstimator):
         early_stopping_patience: int | None = 5,
         windows_per_epoch: int | str | None = "auto",
         validation_size: float = 0.1,
+        warm_start: bool = False,
         device="auto",
         random_state=None,
         verbose: bool = True,
@@ -253,6 +260,7 @@ class Seq2SeqForecaster(Seq2SeqEstimator):
         self.early_stopping_patience = early_stopping_patience
         self.windows_per_epoch = windows_per_epoch
         self.validation_size = validation_size
+        self.warm_start = warm_start
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -306,26 +314,33 @@ class Seq2SeqForecaster(Seq2SeqEstimator):
         past = check_past_covariates(self.past_covariates)
         calendar = check_calendar(self.calendar_features)
         device = resolve_device(self.device)
-        panel = to_panel(y, allow_nan=self.missing == "mask")
-        check_lengths(panel, horizon)
-        if self.nonnegative and np.nanmin(panel.values) < 0:
-            raise ValueError(
-                f"nonnegative=True but y has negative values (min {np.nanmin(panel.values):g}); "
-                "set nonnegative=False"
-            )
-        design = fit_design(panel, X, static, past, calendar)
-        season = self.season_length
-        season = season_from_axis(panel.axis) if season is None else season
-        values, indices = deseasonalize(panel.values, panel.offsets, season)
-        panel = Panel(values, panel.offsets, panel.ids, panel.last, panel.axis, panel.layout)
-        scaler = resolve_scaler(self.scaler, panel.values)
+        previous = getattr(self, "context_", None) if self.warm_start else None
+        if previous is not None:
+            # Continue the fitted model: the data are prepared exactly as for its first fit.
+            check_warm_start(previous, horizon, levels)
+            panel, design, indices, states = previous.prepare(y, X, static)
+            check_lengths(panel, horizon)
+            input_size, scaler = previous.input_size, previous.scaler
+            observed_feature = previous.observed_feature
+        else:
+            panel = to_panel(y, allow_nan=self.missing == "mask")
+            check_lengths(panel, horizon)
+            if self.nonnegative and np.nanmin(panel.values) < 0:
+                raise ValueError(
+                    f"nonnegative=True but y has negative values (min "
+                    f"{np.nanmin(panel.values):g}); set nonnegative=False"
+                )
+            design = fit_design(panel, X, static, past, calendar)
+            season = self.season_length
+            season = season_from_axis(panel.axis) if season is None else season
+            panel, indices, states = adjusted_histories(panel, season, self.baseline is not None)
+            scaler = resolve_scaler(self.scaler, panel.values)
+            observed_feature = self.missing == "mask"
         seed = self._seed()
 
         train_windows, valid_windows = training_windows(
             panel.lengths, input_size, horizon, self.validation_size
         )
-        observed_feature = self.missing == "mask"
-        states = None if self.baseline is None else theta_states(panel.values, panel.offsets)
         batches = {
             name: WindowBatches(
                 panel.values,
@@ -351,6 +366,12 @@ class Seq2SeqForecaster(Seq2SeqEstimator):
             output_size=len(levels or [0]),
             input_size=input_size,
         )
+        if previous is not None and config != self.module_.config:
+            raise ValueError(
+                "warm_start=True continues the fitted model, but the new data or parameters "
+                "change its inputs or sizes (other covariates or static features, hidden_size, "
+                "...): set warm_start=False to fit a new model"
+            )
         fingerprint = None
         if checkpoint_dir is not None:
             arrays = [a for a in (design.history, design.static) if a is not None]
@@ -367,6 +388,7 @@ class Seq2SeqForecaster(Seq2SeqEstimator):
             device,
             checkpoint_dir=checkpoint_dir,
             fingerprint=fingerprint,
+            initial=None if previous is None else self.module_,
         )
         calibration_windows = batches["valid"] if len(valid_windows) else batches["train"]
         self.context_ = ForecastContext.from_panel(
@@ -377,7 +399,7 @@ class Seq2SeqForecaster(Seq2SeqEstimator):
             horizon=horizon,
             input_size=input_size,
             scaler=scaler,
-            nonnegative=bool(self.nonnegative),
+            nonnegative=bool(self.nonnegative if previous is None else previous.nonnegative),
             observed_feature=observed_feature,
             quantiles=levels,
             asked_quantiles=asked,
@@ -405,17 +427,24 @@ class Seq2SeqForecaster(Seq2SeqEstimator):
     # ------------------------------------------------------------------------------------------
     # predict
 
-    def predict(self, X=None):
-        """Forecast ``horizon_`` steps after the end of every series seen in ``fit``.
+    def predict(self, X=None, *, y=None, static=None):
+        """Forecast ``horizon_`` steps after the end of every series.
 
         Parameters
         ----------
         X : pandas.DataFrame, numpy.ndarray or None
             The known-in-advance covariates over the ``horizon_`` steps after every series'
             end, in the format ``fit`` got X (other rows are ignored; past-only columns may be
-            left out); an array X is indexed as in ``fit`` (row 0 is y's row 0), so it needs
-            the history's rows followed by the horizon's. Needed when the model was fit with
-            known covariates; None otherwise.
+            left out); with new histories ``y``, X covers their history too. An array X is
+            indexed as in ``fit``: row 0 is y's row 0, so it holds the history's rows followed
+            by the horizon's. Needed when the model was fit with known covariates.
+        y : pandas.Series, pandas.DataFrame, numpy.ndarray or None, default=None
+            New histories to forecast from, in any format ``fit`` accepts (updated histories
+            of fitted series, or series never seen in ``fit``); the forecasts follow each
+            series' end and come back in y's format. None: the histories of ``fit``.
+        static : pandas.DataFrame or None, default=None
+            With ``y``: static features of its series (needed for series not seen in ``fit``
+            when the model reads static features).
 
         Returns
         -------
@@ -434,23 +463,42 @@ class Seq2SeqForecaster(Seq2SeqEstimator):
             constant in fit): a price typed in cents instead of dollars is refused, naming the
             column, the range and the value.
         """
-        check_is_fitted(self, "context_")
-        return self.context_.format(self._point_forecasts(X))
+        context = self._context(y, X, static)
+        return context.format(self._point_forecasts(X, context))
 
-    def _point_forecasts(self, X=None) -> np.ndarray:
+    def _context(self, y, X, static) -> ForecastContext:
+        """The fitted context, or one of the new histories ``y``."""
+        check_is_fitted(self, "context_")
+        if y is None:
+            if static is not None:
+                raise ValueError(
+                    "static is read with new histories: pass y too, e.g. "
+                    "predict(X, y=histories, static=static)"
+                )
+            return self.context_
+        return self.context_.for_histories(y, X, static)
+
+    def _point_forecasts(self, X=None, context: ForecastContext | None = None) -> np.ndarray:
         """(n_series, horizon) point forecasts (the median with quantiles)."""
-        forecasts = self._forecast_array(X)
+        context = self.context_ if context is None else context
+        forecasts = self._forecast_array(X, context)
         if forecasts.ndim == 3:
-            forecasts = forecasts[..., self.context_.quantiles.index(0.5)]
+            forecasts = forecasts[..., context.quantiles.index(0.5)]
         return forecasts
 
-    def _forecast_array(self, X=None, return_weights: bool = False, clip: bool = True):
+    def _forecast_array(
+        self,
+        X=None,
+        context: ForecastContext | None = None,
+        return_weights: bool = False,
+        clip: bool = True,
+    ):
         """(n_series, horizon) forecasts, or (n_series, horizon, Q) with quantiles.
 
         With ``return_weights`` also the (n_series, horizon, input_size) attention weights;
         ``clip=False`` leaves out the clipping at 0 of ``nonnegative``.
         """
-        context = self.context_
+        context = self.context_ if context is None else context
         batches = context.window_batches(X, self.device_)
         parts, weights = [], []
         for index in in_chunks(len(batches)):
@@ -472,168 +520,6 @@ class Seq2SeqForecaster(Seq2SeqEstimator):
         if not return_weights:
             return forecasts
         return forecasts, np.concatenate(weights).astype(np.float64)
-
-    def predict_quantiles(self, X=None):
-        """Forecast the quantiles given as ``quantiles`` (the model's own, not calibrated).
-
-        Parameters
-        ----------
-        X : pandas.DataFrame, numpy.ndarray or None
-            As for :meth:`predict`.
-
-        Returns
-        -------
-        pandas.DataFrame or numpy.ndarray
-            One column per level of ``quantiles``, named like ``"0.1"``: a long frame
-            (``unique_id``, ``ds``, levels) for a long y; a frame indexed by time for a Series
-            y; columns (series, level) for a wide y; an array (horizon, Q) or
-            (horizon, n_series, Q) for arrays.
-        """
-        check_is_fitted(self, "context_")
-        levels = self.context_.quantiles
-        if levels is None:
-            raise ValueError(
-                "this model forecasts points only; fit it with quantiles=(0.1, 0.5, 0.9) (say) "
-                "to predict quantiles"
-            )
-        asked = self.context_.asked_quantiles
-        forecasts = self._forecast_array(X)[..., [levels.index(q) for q in asked]]
-        return self.context_.format(forecasts, [format(q, "g") for q in asked])
-
-    def predict_interval(self, X=None, coverage: float = 0.8):
-        """Forecast a band that holds the actual values with probability ``coverage``.
-
-        The band around the median is the model's quantile band whose nominal coverage is
-        closest to ``coverage``, widened or narrowed by one factor so that it covers exactly
-        that share of the validation windows' actual values (split conformal calibration). The
-        training windows stand in when ``validation_size=0``; the band is then too narrow.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame, numpy.ndarray or None
-            As for :meth:`predict`.
-        coverage : float, default=0.8
-            Probability in (0, 1).
-
-        Returns
-        -------
-        pandas.DataFrame or numpy.ndarray
-            Columns ``lower`` and ``upper``, laid out as in :meth:`predict_quantiles`.
-        """
-        check_is_fitted(self, "context_")
-        coverage = check_float("coverage", coverage, 0.0, 1.0, low_open=True)
-        context = self.context_
-        if context.calibration is None:
-            raise ValueError(
-                "intervals need quantiles below and above 0.5; fit with quantiles=(0.1, 0.5, 0.9) "
-                "(say)"
-            )
-        # The band is scaled as the calibration scored it, from the unclipped quantiles: a lower
-        # quantile clipped to 0 first would lift the scaled bound above the zeros it covered.
-        forecasts = self._forecast_array(X, clip=False)  # (n, H, Q)
-        lower, upper = conformal.interval(
-            forecasts, context.calibration, context.quantiles, coverage
-        )
-        if context.nonnegative:
-            lower, upper = np.maximum(lower, 0.0), np.maximum(upper, 0.0)
-        return context.format(np.stack([lower, upper], axis=-1), ["lower", "upper"])
-
-    def attention_weights(self, X=None):
-        """Where the decoder looks in the history for the next forecast.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame, numpy.ndarray or None
-            As for :meth:`predict`.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Tidy: ``unique_id``, ``step`` (1..horizon), ``lag`` (1..input_size, 1 the last
-            observed step) and ``weight``; the weights of a (series, step) sum to one, padded
-            steps of short series get 0. Draw it with :func:`tsattn.plotting.plot_attention`.
-        """
-        import pandas as pd
-
-        check_is_fitted(self, "context_")
-        if self.module_.config.attention == "none":
-            raise ValueError("attention='none' has no attention weights; fit with attention")
-        _, weights = self._forecast_array(X, return_weights=True)  # (n, H, I)
-        n, horizon, size = weights.shape
-        return pd.DataFrame(
-            {
-                "unique_id": np.repeat(np.asarray(self.context_.ids, dtype=object), horizon * size),
-                "step": np.tile(np.repeat(np.arange(1, horizon + 1), size), n),
-                "lag": np.tile(np.arange(size, 0, -1), n * horizon),
-                "weight": weights.reshape(-1),
-            }
-        ).sort_values(["unique_id", "step", "lag"], kind="stable", ignore_index=True)
-
-    # ------------------------------------------------------------------------------------------
-    # evaluation
-
-    def backtest(self, y, X=None, static=None, n_windows: int = 3, step: int | None = None):
-        """Rolling-origin evaluation: refit on the data up to each cutoff, forecast, compare.
-
-        Window ``k`` (1..n_windows) cuts ``horizon + step * (n_windows - k)`` values off the
-        end of every series, fits a clone of this (unfitted) estimator on the rest with the same
-        parameters, and forecasts the next ``horizon`` steps. ``self`` is left as it is.
-
-        Parameters
-        ----------
-        y, X, static
-            As for :meth:`fit`; X must cover the whole of y (it serves every window's fit and
-            forecast).
-        n_windows : int, default=3
-            Number of cutoffs.
-        step : int or None, default=None
-            Steps between cutoffs; None means ``horizon`` (windows do not overlap).
-
-        Returns
-        -------
-        forecasts : pandas.DataFrame
-            Long: ``unique_id``, ``ds``, ``cutoff`` (the last timestamp the model saw), ``y``
-            (actual), ``forecast`` (the median with quantiles). Time-zone-aware timestamps come
-            back naive (local time).
-        metrics : pandas.DataFrame
-            One row per window: ``window``, ``cutoff`` (the latest over series), and ``mae``,
-            ``rmse``, ``smape`` and ``mase`` (seasonal period from the frequency) as computed
-            by :func:`tsattn.forecast.metrics.evaluate`.
-        """
-        self._check_params()
-        return backtest(self, y, X=X, static=static, n_windows=n_windows, step=step)
-
-    def covariate_importance(
-        self, y, X=None, static=None, *, n_repeats: int = 5, random_state=None
-    ):
-        """Permutation importance of every covariate, calendar and static feature.
-
-        The increase of the model's loss on the validation windows of ``y`` (cut as ``fit``
-        cut them) when one feature is shuffled: an X or calendar column across every series
-        and time step, a static feature across series. About 0 means the model ignores it.
-        Draw it with :func:`tsattn.plotting.plot_importance`.
-
-        Parameters
-        ----------
-        y, X, static
-            As given to :meth:`fit` (the model keeps only each series' tail, so the windows
-            are cut from these again).
-        n_repeats : int, default=5
-            Shuffles per feature.
-        random_state : int, numpy.random.RandomState or None, default=None
-            Seeds the shuffles.
-
-        Returns
-        -------
-        pandas.DataFrame
-            ``feature``, ``kind`` ("known", "past", "calendar", "static"), ``importance``
-            (mean loss increase), ``std`` and ``relative`` (the increase over the unshuffled
-            loss, held in ``attrs["loss"]``), most important first.
-        """
-        from tsattn.forecast.importance import permutation_importance
-
-        check_is_fitted(self, "context_")
-        return permutation_importance(self, y, X, static, n_repeats, random_state)
 
     # ------------------------------------------------------------------------------------------
     # save / load

@@ -21,7 +21,7 @@ def check_forecaster_params(est) -> tuple[int, int]:
     check_option("scaler", est.scaler, ("auto", *WINDOW_SCALERS))
     if est.baseline is not None:
         check_option("baseline", est.baseline, BASELINES)
-    for name in ("teacher_forcing", "nonnegative"):
+    for name in ("teacher_forcing", "nonnegative", "warm_start"):
         if not isinstance(getattr(est, name), (bool, np.bool_)):
             raise TypeError(f"{name} must be True or False, got {getattr(est, name)!r}")
     if est.windows_per_epoch not in (None, "auto"):
@@ -73,4 +73,14 @@ def check_lengths(panel: Panel, horizon: int) -> None:
             f"series {panel.ids[i]!r} has {panel.lengths[i]} values, too short to give one "
             f"training target: it needs more than horizon={horizon} values "
             f"({len(short)} series are that short). Drop them or lower the horizon"
+        )
+
+
+def check_warm_start(previous, horizon: int, levels) -> None:
+    """Refuse a warm start whose parameters would change what the fitted model is."""
+    if horizon != previous.horizon or levels != previous.quantiles:
+        raise ValueError(
+            f"warm_start=True continues the fitted model (horizon {previous.horizon}, "
+            f"quantiles {previous.quantiles}), but horizon or quantiles changed: set "
+            "warm_start=False to fit a new model"
         )

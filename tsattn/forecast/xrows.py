@@ -30,7 +30,7 @@ class Rows:
     frame: pd.DataFrame  # covariate columns only
 
 
-def x_rows(X: Any, panel_layout: dict, ids: list, axis: TimeAxis, last_row: int | None) -> Rows:
+def x_rows(X: Any, panel_layout: dict, ids: list, axis: TimeAxis) -> Rows:
     """Turn ``X`` into :class:`Rows`, mirroring ``y``'s format.
 
     Parameters
@@ -43,9 +43,6 @@ def x_rows(X: Any, panel_layout: dict, ids: list, axis: TimeAxis, last_row: int 
         The series ids seen in ``fit``.
     axis : TimeAxis
         y's time axis.
-    last_row : int or None
-        For array input only: the time key of X's last row (predict), or None: X's first row
-        is y's first (fit).
 
     Returns
     -------
@@ -53,7 +50,7 @@ def x_rows(X: Any, panel_layout: dict, ids: list, axis: TimeAxis, last_row: int 
     """
     kind = panel_layout["kind"]
     if kind in ("array1d", "array2d"):
-        return _array_rows(X, kind, len(ids), last_row)
+        return _array_rows(X, kind, len(ids))
     if isinstance(X, np.ndarray):
         raise TypeError(
             "X is an array but y was a pandas object; pass X in y's format (see "
@@ -112,7 +109,8 @@ def _wide_rows(X: pd.DataFrame, ids: list, axis: TimeAxis) -> Rows:
     return Rows(np.concatenate(block_codes), np.tile(keys, len(series)), frame)
 
 
-def _array_rows(X: Any, kind: str, n_series: int, last_row: int | None) -> Rows:
+def _array_rows(X: Any, kind: str, n_series: int) -> Rows:
+    """Rows of an array X: row ``r`` is time step ``r`` of y's axis, in fit and predict alike."""
     if not isinstance(X, np.ndarray):
         raise TypeError(f"y was an array, so X must be an array too, got {type(X).__name__}")
     shared = X.ndim == 2 or (X.ndim == 1 and kind == "array1d")
@@ -124,8 +122,7 @@ def _array_rows(X: Any, kind: str, n_series: int, last_row: int | None) -> Rows:
             f"covariates), got {X.shape}"
         )
     rows = X.shape[0]
-    start = 0 if last_row is None else last_row - rows + 1
-    keys = np.arange(start, start + rows, dtype=np.int64)
+    keys = np.arange(rows, dtype=np.int64)
     if shared or kind == "array1d":
         values = X if X.ndim == 2 else X[:, 0]
         frame = pd.DataFrame(values, columns=[f"x{j}" for j in range(values.shape[1])])

@@ -1,0 +1,269 @@
+"""Evaluating a forecaster: rolling-origin backtests (with or without refits), scores, importance.
+
+:class:`EvaluationMixin` gives :class:`~tsattn.Seq2SeqForecaster` its evaluation methods; the
+work is done by the functions of this module, which use only the forecaster's fitted context
+and forecasts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.utils.validation import check_is_fitted
+
+from tsattn._validation import check_int
+from tsattn.forecast.metrics import evaluate
+from tsattn.forecast.panel import Panel, to_panel
+from tsattn.forecast.seasonal import season_from_axis
+from tsattn.forecast.timegrid import make_grid, time_keys
+
+BACKTEST_METRICS = ("mae", "rmse", "smape", "mase")
+
+
+def backtest(
+    estimator,
+    y,
+    X=None,
+    static=None,
+    n_windows: int = 3,
+    step: int | None = None,
+    refit: bool = True,
+):
+    """Rolling-origin forecasts and metrics; see ``Seq2SeqForecaster.backtest``.
+
+    With ``refit`` a clone of ``estimator`` is fitted up to every cutoff; without, the fitted
+    ``estimator`` forecasts every cutoff from the histories up to it.
+
+    Returns
+    -------
+    forecasts, metrics : pandas.DataFrame
+    """
+    if refit:
+        horizon = check_int("horizon", estimator.horizon)
+        allow_nan = estimator.missing == "mask"
+    else:
+        horizon = estimator.context_.horizon
+        allow_nan = estimator.context_.observed_feature
+    n_windows = check_int("n_windows", n_windows)
+    step = horizon if step is None else check_int("step", step)
+    panel = to_panel(y, allow_nan=allow_nan)
+    held_out = horizon + step * (n_windows - 1)
+    # A refit needs more than a horizon of history to train on; a forecast needs one value.
+    need = horizon if refit else 0
+    short = np.flatnonzero(panel.lengths - held_out <= need)
+    if len(short):
+        i = int(short[0])
+        raise ValueError(
+            f"backtest with n_windows={n_windows}, step={step} holds out the last {held_out} values; "
+            f"series {panel.ids[i]!r} has {panel.lengths[i]}, and needs more than "
+            f"{held_out + need}. Use fewer windows or a smaller step"
+        )
+    actual = _actual_frame(panel, _actual_values(y, panel))
+    season = season_from_axis(panel.axis)
+    frames, rows = [], []
+    for k in range(1, n_windows + 1):
+        cut = horizon + step * (n_windows - k)
+        history = _drop_last(y, panel.layout, cut)
+        if refit:
+            model = clone(estimator).fit(history, X=X, static=static)
+            context = model.context_
+        else:
+            model = estimator
+            context = estimator.context_.for_histories(history, X, static)
+        frame = _forecast_frame(context, model._point_forecasts(X, context))
+        frame = frame.merge(actual, on=["unique_id", "ds"], how="left")
+        frame = frame[["unique_id", "ds", "cutoff", "y", "forecast"]]
+        frames.append(frame)
+        scored = frame.dropna(subset=["y"])
+        train = pd.concat(
+            [part.iloc[: len(part) - cut] for _, part in actual.groupby("unique_id", sort=False)]
+        ).dropna(subset=["y"])
+        pair = (scored[["unique_id", "ds", "y"]], scored[["unique_id", "ds", "forecast"]])
+        try:
+            table = evaluate(*pair, train, season, BACKTEST_METRICS)
+        except ValueError:  # mase is undefined where a series is constant in-sample
+            table = evaluate(*pair, metrics=BACKTEST_METRICS[:-1]).assign(mase=np.nan)
+        rows.append({"window": k, "cutoff": frame["cutoff"].max(), **table.iloc[0].to_dict()})
+    return pd.concat(frames, ignore_index=True), pd.DataFrame(rows)
+
+
+def score(estimator, y, X=None) -> float:
+    """Minus the MAE of the fitted ``estimator``'s forecast against the actual values ``y``."""
+    context = estimator.context_
+    predicted = _forecast_frame(context, estimator._point_forecasts(X))
+    panel = to_panel(y, allow_nan=True)
+    actual = _actual_frame(panel, panel.values.astype(np.float64)).dropna()
+    pairs = predicted.merge(actual, on=["unique_id", "ds"])
+    if pairs.empty:
+        raise ValueError(
+            "y holds no value at the forecast steps (the horizon after each fitted series' "
+            "end): give the actual values of those steps"
+        )
+    return -float(np.abs(pairs["y"] - pairs["forecast"]).mean())
+
+
+class EvaluationMixin:
+    """The forecaster's evaluation methods (see :class:`~tsattn.Seq2SeqForecaster`)."""
+
+    def backtest(
+        self, y, X=None, static=None, n_windows: int = 3, step: int | None = None, *, refit=True
+    ):
+        """Rolling-origin evaluation: forecast from several cutoffs and compare with the actuals.
+
+        Window ``k`` (1..n_windows) cuts ``horizon + step * (n_windows - k)`` values off the
+        end of every series and forecasts the next ``horizon`` steps from the rest. With
+        ``refit`` (the default) a clone of this estimator is fitted on the rest first and
+        ``self`` is left as it is; with ``refit=False`` this fitted model forecasts every cutoff
+        (as :meth:`historical_forecasts`), which takes seconds instead of ``n_windows`` fits.
+
+        Parameters
+        ----------
+        y, X, static
+            As for :meth:`fit`; X must cover the whole of y (it serves every window's fit and
+            forecast).
+        n_windows : int, default=3
+            Number of cutoffs.
+        step : int or None, default=None
+            Steps between cutoffs; None means ``horizon`` (windows do not overlap).
+        refit : bool, default=True
+            Fit a clone at every cutoff, or forecast them all with this fitted model.
+
+        Returns
+        -------
+        forecasts : pandas.DataFrame
+            Long: ``unique_id``, ``ds``, ``cutoff`` (the last timestamp the model saw), ``y``
+            (actual), ``forecast`` (the median with quantiles). Time-zone-aware timestamps come
+            back naive (local time).
+        metrics : pandas.DataFrame
+            One row per window: ``window``, ``cutoff`` (the latest over series), and ``mae``,
+            ``rmse``, ``smape`` and ``mase`` (seasonal period from the frequency) as computed
+            by :func:`tsattn.forecast.metrics.evaluate`.
+        """
+        if refit:
+            self._check_params()
+        else:
+            check_is_fitted(self, "context_")
+        return backtest(self, y, X, static, n_windows, step, refit=bool(refit))
+
+    def historical_forecasts(
+        self, y, X=None, static=None, n_windows: int = 3, step: int | None = None
+    ):
+        """Forecasts from several cutoffs of ``y`` with this fitted model, without refitting.
+
+        Every cutoff's histories are encoded and forecast in one batch over all series; see
+        :meth:`backtest` for the cutoffs and the arguments.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Long: ``unique_id``, ``ds``, ``cutoff``, ``y`` (actual) and ``forecast``.
+        """
+        check_is_fitted(self, "context_")
+        return backtest(self, y, X, static, n_windows, step, refit=False)[0]
+
+    def score(self, y, X=None):
+        """Minus the mean absolute error of :meth:`predict` against the actual values ``y``.
+
+        Greater is better, as for scikit-learn's scorers, so ``GridSearchCV`` and
+        ``cross_validate`` can tune the forecaster with a time-axis splitter such as
+        :class:`tsattn.model_selection.PanelTimeSplit`.
+
+        Parameters
+        ----------
+        y : pandas.Series, pandas.DataFrame or numpy.ndarray
+            The actual values of the steps after the fitted histories, in y's format (e.g. the
+            rows of a long frame after the cutoff). Only the steps the forecast covers count.
+        X : pandas.DataFrame, numpy.ndarray or None
+            As for :meth:`predict`.
+
+        Returns
+        -------
+        float
+            ``-MAE`` over every series and forecast step that ``y`` holds.
+        """
+        check_is_fitted(self, "context_")
+        return score(self, y, X)
+
+    def covariate_importance(
+        self, y, X=None, static=None, *, n_repeats: int = 5, random_state=None
+    ):
+        """Permutation importance of every covariate, calendar and static feature.
+
+        The increase of the model's loss on the validation windows of ``y`` (cut as ``fit``
+        cut them) when one feature is shuffled: an X or calendar column across every series
+        and time step, a static feature across series. About 0 means the model ignores it.
+        Draw it with :func:`tsattn.plotting.plot_importance`.
+
+        Parameters
+        ----------
+        y, X, static
+            As given to :meth:`fit` (the model keeps only each series' tail, so the windows
+            are cut from these again).
+        n_repeats : int, default=5
+            Shuffles per feature.
+        random_state : int, numpy.random.RandomState or None, default=None
+            Seeds the shuffles.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``feature``, ``kind`` ("known", "past", "calendar", "static"), ``importance``
+            (mean loss increase), ``std`` and ``relative`` (the increase over the unshuffled
+            loss, held in ``attrs["loss"]``), most important first.
+        """
+        from tsattn.forecast.importance import permutation_importance
+
+        check_is_fitted(self, "context_")
+        return permutation_importance(self, y, X, static, n_repeats, random_state)
+
+
+def _forecast_frame(context, forecasts: np.ndarray) -> pd.DataFrame:
+    """(n, H) forecasts as a long frame: unique_id, ds, cutoff, forecast."""
+    horizon = context.horizon
+    future = make_grid(context.axis, context.last, np.ones(context.n_series), horizon)
+    return pd.DataFrame(
+        {
+            "unique_id": np.repeat(np.asarray(context.ids, dtype=object), horizon),
+            "ds": future.stamps[future.future(horizon).reshape(-1)],
+            "cutoff": np.repeat(future.stamps[future.end], horizon),
+            "forecast": forecasts.reshape(-1),
+        }
+    )
+
+
+def _actual_frame(panel: Panel, values: np.ndarray) -> pd.DataFrame:
+    """A panel's values as a long frame: unique_id, ds, y."""
+    grid = make_grid(panel.axis, panel.last, panel.lengths, 0)
+    return pd.DataFrame(
+        {
+            "unique_id": np.repeat(np.asarray(panel.ids, dtype=object), panel.lengths),
+            "ds": grid.stamps[grid.history(panel.lengths)],
+            "y": values,
+        }
+    )
+
+
+def _actual_values(y, panel: Panel) -> np.ndarray:
+    """The values of y in float64 (the panel holds float32), in the panel's order."""
+    kind = panel.layout["kind"]
+    if kind == "long":  # ordered as the panel orders them: ids as first seen, then time
+        codes = pd.factorize(y["unique_id"].to_numpy(), sort=False)[0]
+        order = np.lexsort((time_keys(y["ds"], panel.axis, "y['ds']"), codes))
+        return y["y"].to_numpy(dtype=np.float64)[order]
+    values = np.asarray(y, dtype=np.float64)
+    if kind in ("series", "array1d"):
+        return values
+    # wide: every column without its leading NaN (series that start later)
+    return np.concatenate(
+        [col[len(col) - n :] for col, n in zip(values.T, panel.lengths, strict=True)]
+    )
+
+
+def _drop_last(y, layout: dict, cut: int):
+    """``y`` without the last ``cut`` steps of every series, in y's own format."""
+    if layout["kind"] == "long":
+        ds_order = y.sort_values(["unique_id", "ds"], kind="stable")
+        from_end = ds_order.groupby("unique_id", sort=False).cumcount(ascending=False)
+        return ds_order[from_end.to_numpy() >= cut]
+    return y.iloc[:-cut] if isinstance(y, (pd.Series, pd.DataFrame)) else y[:-cut]
