@@ -32,6 +32,29 @@ from tsattn.training import BatchSource, TrainingConfig, train
 # that a panel of 100,000 series does not hold all activations at once.
 PREDICT_CHUNK = 1024
 HISTORY_COLUMNS = ["epoch", "train_loss", "valid_loss", "seconds"]
+# Most weights a model may have (8 GiB of float32): far beyond any model this package trains
+# well, so a larger size is a typo (hidden_size=10**6) refused before torch tries to allocate it.
+MAX_PARAMETERS = 2**31
+
+
+def check_model_size(config: CoreConfig) -> None:
+    """Refuse a configuration whose weights alone would not fit in memory, before building it."""
+    hidden = config.hidden_size
+    gates = 4 if config.cell == "lstm" else 3
+    directions = 2 if config.bidirectional else 1
+    # Encoder and decoder RNNs dominate: gates x (input + recurrent) x hidden per layer.
+    recurrent = 2 * config.num_layers * directions * gates * hidden * 2 * hidden
+    width = config.embedding_size or hidden
+    tokens = (config.source_vocab + config.target_vocab) * width
+    head = config.output_size * hidden * directions
+    attention = (config.attention_size or hidden) * hidden * 2 * directions
+    total = recurrent + tokens + head + attention
+    if total > MAX_PARAMETERS:
+        raise ValueError(
+            f"hidden_size={hidden} with num_layers={config.num_layers} needs about "
+            f"{total * 4 / 2**30:.0f} GiB for the weights alone; use a hidden_size in the tens or "
+            "hundreds"
+        )
 
 
 class Seq2SeqEstimator(SaveMixin, BaseEstimator):
@@ -66,6 +89,7 @@ class Seq2SeqEstimator(SaveMixin, BaseEstimator):
         not changed. The fitted attributes are assigned only after training, so a failed refit
         leaves a previously fitted model whole.
         """
+        check_model_size(config)
         rng = np.random.default_rng(seed) if rng is None else rng
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(seed)

@@ -161,7 +161,8 @@ def params_to_json(params: dict) -> dict:
     Returns
     -------
     dict
-        JSON-ready; the names of tuple parameters are listed under ``__tuples__``.
+        JSON-ready; the names of tuple parameters are listed under ``__tuples__``; numpy
+        arrays become lists and numpy scalars Python numbers.
     """
     out = {}
     for key, value in params.items():
@@ -171,11 +172,18 @@ def params_to_json(params: dict) -> dict:
             value = None
         elif isinstance(value, tuple):
             out.setdefault("__tuples__", []).append(key)
-            value = list(value)
-        elif isinstance(value, np.generic):
-            value = value.item()
+            value = [_plain(item) for item in value]
+        elif isinstance(value, (list, np.ndarray)):  # an array of levels comes back as a list
+            value = [_plain(item) for item in np.asarray(value, dtype=object).tolist()]
+        else:
+            value = _plain(value)
         out[key] = value
     return out
+
+
+def _plain(value):
+    """A numpy scalar as the Python number JSON can write; anything else as it is."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def params_from_json(params: dict) -> dict:

@@ -415,16 +415,19 @@ def _run_epoch(
     the first batch's loss is taken before its step, so epoch 1's is the untrained model's.
     """
     module.train()
-    wanted = max(len(data), config.min_batches_per_epoch * config.batch_size)
+    # A batch larger than the data is the data: bounding it by the data keeps a huge batch_size
+    # from sizing the epoch's index arrays (min_batches_per_epoch * batch_size indices).
+    batch_size = min(config.batch_size, max(len(data), world.size))
+    wanted = max(len(data), config.min_batches_per_epoch * batch_size)
     if config.max_batches_per_epoch is not None:
-        wanted = min(wanted, config.max_batches_per_epoch * config.batch_size)
+        wanted = min(wanted, config.max_batches_per_epoch * batch_size)
     repeats = -(-wanted // len(data))
     order = np.concatenate([rng.permutation(len(data)) for _ in range(repeats)])[:wanted]
     total, count = torch.zeros((), device=_module_device(module)), 0
     first, first_count = None, 0
     weight = 1.0
-    for begin in range(0, len(order), config.batch_size):
-        index = order[begin : begin + config.batch_size]
+    for begin in range(0, len(order), batch_size):
+        index = order[begin : begin + batch_size]
         if world.size > 1:
             # Only the epoch's last batch can be this short: dropped (at most size - 1
             # samples), as every rank needs a part to take part in the gradient average.

@@ -43,8 +43,9 @@ class Seq2SeqForecaster(OutputsMixin, EvaluationMixin, Seq2SeqEstimator):
     horizon : int, default=1
         Steps ahead to forecast.
     input_size : int or None, default=None
-        Steps of history the encoder reads; None means ``max(2 * horizon, 8)``. Series shorter
-        than this are padded and the padding is masked from attention.
+        Steps of history the encoder reads; None means ``max(2 * horizon, 8)``; at most the
+        longest series' length (``input_size_`` holds the size used). Series shorter than this
+        are padded and the padding is masked from attention.
     season_length : int or None, default=None
         Seasonal period for a multiplicative seasonal adjustment of every series that passes
         the M3 Theta method's 90% autocorrelation test (positive values, three seasons): the
@@ -336,6 +337,9 @@ class Seq2SeqForecaster(OutputsMixin, EvaluationMixin, Seq2SeqEstimator):
             panel, indices, states = adjusted_histories(panel, season, self.baseline is not None)
             scaler = resolve_scaler(self.scaler, panel.values)
             observed_feature = self.missing == "mask"
+            # An input longer than the longest series would read padding only, and a huge one
+            # would size every batch by it.
+            input_size = min(input_size, int(panel.lengths.max()))
         seed = self._seed()
 
         train_windows, valid_windows = training_windows(
