@@ -28,9 +28,11 @@ from torch import nn
 
 __all__ = [
     "World",
+    "available_devices",
     "current_world",
     "is_main_process",
     "launched",
+    "mps_available",
     "resolve_device",
     "setup",
     "shutdown",
@@ -38,7 +40,7 @@ __all__ = [
 
 # True once tsattn itself has initialised the default process group (then it destroys it).
 _owned = False
-DEVICES = ("auto", "cpu", "cuda")
+DEVICES = ("auto", "cpu", "cuda", "cuda:N", "mps")
 
 
 @dataclass(frozen=True)
@@ -118,13 +120,48 @@ def cuda_device() -> torch.device:
     return torch.device("cuda")
 
 
+def mps_available() -> bool:
+    """True where this torch build has Apple's Metal backend (MPS) and the machine offers it.
+
+    Returns
+    -------
+    bool
+    """
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps is not None and mps.is_available())
+
+
+def available_devices() -> list[str]:
+    """The device names this torch build offers on this machine, for messages.
+
+    Returns
+    -------
+    list of str
+        "cpu"; then "cuda" and "cuda:0" .. "cuda:N-1" where CUDA is available; "mps" where
+        MPS is.
+
+    Examples
+    --------
+    >>> from tsattn.distributed import available_devices
+    >>> available_devices()[0]
+    'cpu'
+    """
+    names = ["cpu"]
+    if torch.cuda.is_available():
+        names += ["cuda"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if mps_available():
+        names.append("mps")
+    return names
+
+
 def resolve_device(device: str | torch.device) -> torch.device:
-    """Turn the ``device`` parameter into a :class:`torch.device`.
+    """Turn the ``device`` parameter into a :class:`torch.device` that this machine has.
 
     Parameters
     ----------
-    device : {"auto", "cpu", "cuda"}, "cuda:N" or torch.device
-        "auto" picks CUDA where it exists.
+    device : {"auto", "cpu", "cuda", "mps"}, "cuda:N" or torch.device
+        "auto" picks CUDA, then MPS (Apple GPUs), then the CPU, whichever this torch build
+        offers first; under ``torchrun`` "auto" and "cuda" take the GPU of the local rank.
 
     Returns
     -------
@@ -132,30 +169,58 @@ def resolve_device(device: str | torch.device) -> torch.device:
 
     Raises
     ------
+    TypeError
+        For a value that is neither a string nor a torch.device.
     ValueError
-        For an unknown value, or CUDA asked for where there is none.
+        For an unknown value, or a device this torch build or machine does not offer (CUDA
+        without a GPU, a GPU index beyond those present, MPS outside Apple silicon); the
+        message names the devices that are available.
     """
     if isinstance(device, str) and device == "auto":
-        # Under torchrun each process takes the GPU of its local rank.
-        return cuda_device() if torch.cuda.is_available() else torch.device("cpu")
+        if torch.cuda.is_available():
+            # Under torchrun each process takes the GPU of its local rank.
+            return cuda_device()
+        return torch.device("mps") if mps_available() else torch.device("cpu")
     if not isinstance(device, (str, torch.device)):
-        raise TypeError(f"device must be a string or torch.device, got {type(device).__name__}")
+        raise TypeError(
+            f"device must be a string or torch.device, got {type(device).__name__}; "
+            f"use one of {DEVICES}"
+        )
     try:
         resolved = torch.device(device)
     except RuntimeError:
+        resolved = None
+    if resolved is None or resolved.type not in ("cpu", "cuda", "mps"):
         raise ValueError(
-            f"device must be one of {DEVICES} or a torch.device, got {device!r}"
-        ) from None
-    if resolved.type not in ("cpu", "cuda"):
-        raise ValueError(f"device must be one of {DEVICES} or a torch.device, got {device!r}")
+            f"device must be one of {DEVICES} or a torch.device, got {device!r}; this machine "
+            f"offers {_offered()}"
+        )
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(
-            f"device={device!r} asks for CUDA but torch finds no CUDA GPU here; "
-            f"use device='auto' or 'cpu'"
+            f"device={device!r} asks for CUDA but torch finds no CUDA GPU here; this machine "
+            f"offers {_offered()}"
+        )
+    if resolved.type == "cuda" and resolved.index is not None:
+        count = torch.cuda.device_count()
+        if resolved.index >= count:
+            raise ValueError(
+                f"device={device!r} asks for GPU {resolved.index} but torch finds {count} CUDA "
+                f"GPU(s) here; this machine offers {_offered()}"
+            )
+    if resolved.type == "mps" and not mps_available():
+        raise ValueError(
+            f"device={device!r} asks for Apple's MPS but this torch build or machine has none "
+            f"(MPS needs Apple silicon and a torch built with it); this machine offers "
+            f"{_offered()}"
         )
     if resolved.type == "cuda" and resolved.index is None:
         return cuda_device()
     return resolved
+
+
+def _offered() -> str:
+    """``available_devices()`` with "auto" first, quoted for a message."""
+    return ", ".join(repr(name) for name in ["auto", *available_devices()])
 
 
 def setup(device: torch.device) -> World:

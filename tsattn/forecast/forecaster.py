@@ -144,8 +144,8 @@ class Seq2SeqForecaster(OutputsMixin, EvaluationMixin, Seq2SeqEstimator):
         anew, with the settings the first fit resolved (input size, scaling, season, covariate
         encoding); a weekly refresh then costs a few epochs, e.g. with ``max_epochs=2``. The
         horizon, quantiles and the model's inputs must stay as they were.
-    device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
-        Where to train; "auto" picks CUDA where it exists.
+    device : {"auto", "cpu", "cuda", "mps"}, "cuda:N" or torch.device, default="auto"
+        Where to train; "auto" picks CUDA, then MPS, then the CPU; others must be available.
     random_state : int, numpy.random.RandomState or None, default=None
         Seeds weights and batch order; the same value gives identical forecasts on CPU.
     verbose : bool, default=True

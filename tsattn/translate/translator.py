@@ -84,8 +84,8 @@ class Seq2SeqTranslator(Seq2SeqEstimator):
     validation_size : float, default=0.1
         Share of the pairs held out at random to choose the epoch whose weights are kept; 0
         keeps the epoch with the best training loss.
-    device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
-        Where to train; "auto" picks CUDA where it exists.
+    device : {"auto", "cpu", "cuda", "mps"}, "cuda:N" or torch.device, default="auto"
+        Where to train; "auto" picks CUDA, then MPS, then the CPU; others must be available.
     random_state : int, numpy.random.RandomState or None, default=None
         Seeds weights, the validation split and batch order; the same value gives identical
         translations on CPU.
