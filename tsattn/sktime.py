@@ -186,7 +186,6 @@ device, random_state, verbose : object
                 continue
             if not 0.0 < level < 1.0:
                 raise ValueError(f"alpha must lie strictly between 0 and 1, got {level}")
-
             band = partial(self.forecaster_.predict_interval, coverage=abs(1.0 - 2.0 * level))
             side = "lower" if level < 0.5 else "upper"
             columns.append(self._forecast(fh, X, band, [side])[..., 0])
