@@ -125,3 +125,9 @@ def test_numeric_object_values_are_converted():
     X, Y = make_windows(np.array([1, 2, 3, 4], dtype=object), input_size=2, horizon=1)
     assert X.dtype == np.float64
     np.testing.assert_array_equal(Y, [[3], [4]])
+
+
+def test_make_windows_is_importable_from_its_old_home():
+    from tsattn.forecast import regressor, windowed
+
+    assert make_windows is windowed.make_windows is regressor.make_windows

@@ -18,7 +18,7 @@ from sklearn.utils.estimator_checks import check_estimator
 import tsattn
 from tsattn import Seq2SeqRegressor, make_windows
 from tsattn.forecast import network
-from tsattn.forecast.regressor import ArrayBatches
+from tsattn.forecast.windowed import ArrayBatches, covariate_statistics
 
 torch.set_num_threads(1)
 
@@ -194,6 +194,20 @@ def _promotion_series(n=400):
     promotion = (rng.random(n) < 0.3).astype(float)
     sales = 10 + 5 * np.r_[0.0, promotion[:-1]] + 0.1 * rng.standard_normal(n)
     return np.column_stack([sales, promotion])
+
+
+def test_covariate_statistics_standardise_over_all_rows_and_steps():
+    target = np.arange(12.0).reshape(3, 4)
+    X = np.stack([target, np.full((3, 4), 7.0), 2 * target], axis=-1)  # (3, 4, 3)
+    loc, scale = covariate_statistics(X, "standard")
+    np.testing.assert_allclose(loc, [7.0, 11.0])
+    # A constant covariate keeps a scale of 1 instead of a division by zero.
+    np.testing.assert_allclose(scale, [1.0, (2 * target).std()])
+    loc, scale = covariate_statistics(X, "none")
+    np.testing.assert_array_equal(loc, [0.0, 0.0])
+    np.testing.assert_array_equal(scale, [1.0, 1.0])
+    loc, scale = covariate_statistics(X[..., :1], "standard")
+    assert loc.shape == scale.shape == (0,)
 
 
 def test_covariate_windows():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from tsattn.forecast.regressor import REGRESSOR_SCALERS
+from tsattn.forecast.windowed import REGRESSOR_SCALERS
 from tsattn.forecast.windows import (
     WINDOW_SCALERS,
     WindowBatches,
