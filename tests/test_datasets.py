@@ -185,3 +185,14 @@ def test_retail_small_and_odd_sizes():
 def test_retail_bad_arguments(kwargs, name):
     with pytest.raises(ValueError, match=name):
         make_retail_sales(**kwargs)
+
+
+def test_the_package_keeps_every_public_name():
+    import tsattn.datasets as datasets
+
+    names = {"load_air_passengers", "make_retail_sales", "M3Data", "load_m3", "make_echo_task"}
+    assert names | {"make_date_pairs"} <= set(datasets.__all__)
+    assert all(
+        callable(getattr(datasets, name)) for name in datasets.__all__ if name != "M3_SUBSETS"
+    )
+    assert datasets.M3_SUBSETS["monthly"] == (18, 12)

@@ -272,3 +272,18 @@ def test_evaluate_errors():
         evaluate(actual, forecast, constant, metrics=("mase",))
     with pytest.raises(TypeError, match="not numeric"):
         evaluate(actual, forecast.assign(m3="x"), metrics=("mae",))
+
+
+# ----------------------------------------------------------------------------------------------
+# The package's public face
+
+
+def test_the_package_re_exports_every_metric_from_its_module():
+    from tsattn.forecast import metrics
+    from tsattn.forecast.metrics import point, probabilistic, table
+
+    assert (metrics.mae, metrics.mase, metrics.METRICS) == (point.mae, point.mase, point.METRICS)
+    assert metrics.pinball_loss is probabilistic.pinball_loss
+    assert metrics.interval_coverage is probabilistic.interval_coverage
+    assert metrics.evaluate is table.evaluate
+    assert all(callable(getattr(metrics, name)) for name in metrics.__all__ if name != "METRICS")
