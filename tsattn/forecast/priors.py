@@ -121,3 +121,81 @@ def choose(errors: dict[str, float], default: str, margin: float = 0.0) -> str:
     if errors[best] < errors[default] * (1 - margin):
         return best
     return default
+
+
+def short_history_indices(
+    values: np.ndarray, offsets: np.ndarray, season_length: int
+) -> np.ndarray:
+    """Seasonal indices of a panel that also serve histories shorter than three seasons.
+
+    * Two seasons or more: the M3 Theta method's autocorrelation test at 90%, asked from two
+      seasons on (as statsforecast's Theta asks it), and the classical multiplicative
+      indices where it finds a season.
+    * More than one season but fewer than two: no test has the power to find a season there,
+      yet last year's peak is the best evidence of the next one, so the classical indices
+      of the one season there is are used (the ratios to the centred moving average, which
+      exists for the middle ``n - m`` values); phases without a ratio get 1.
+    * One season or less, or values that are not all positive: all ones.
+
+    Parameters
+    ----------
+    values, offsets : numpy.ndarray
+        The panel's flat values and series boundaries.
+    season_length : int
+        The period m.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n_series, m) indices; phase 0 is the first step after each series' end.
+    """
+    from tsattn.forecast.seasonal import seasonal_indices
+
+    m = max(int(season_length), 1)
+    indices = np.ones((len(offsets) - 1, m))
+    if m < 2:
+        return indices
+    for i in range(len(offsets) - 1):
+        series = np.asarray(values[offsets[i] : offsets[i + 1]], dtype=np.float64)
+        if len(series) <= m or not (series > 0).all():
+            continue
+        if len(series) < 2 * m or _seasonal_from_two(series, m):
+            indices[i] = seasonal_indices(series, m)
+    return indices
+
+
+def _seasonal_from_two(series: np.ndarray, m: int) -> bool:
+    """The M3 autocorrelation test at 90%, asked from two seasons of positive values on."""
+    from tsattn.forecast.seasonal import _Z90
+
+    n = len(series)
+    centred = series - series.mean()
+    denominator = float(centred @ centred)
+    if denominator == 0:
+        return False
+    acf = np.array([centred[k:] @ centred[: n - k] for k in range(1, m + 1)]) / denominator
+    limit = _Z90 * np.sqrt((1 + 2 * np.sum(acf[: m - 1] ** 2)) / n)
+    return bool(abs(acf[m - 1]) > limit)
+
+
+def input_size_rule(lengths: np.ndarray, horizon: int) -> int:
+    """``max(2 * horizon, 8)``, at most the median history minus the horizon, at least 1.
+
+    A training window needs ``input_size + horizon`` values; where the typical series is
+    shorter than that, every window's history is mostly padding and no window shows the
+    network the input length ``predict`` reads from. Capping the input at what the median
+    series holds keeps full windows for half the series at least.
+
+    Parameters
+    ----------
+    lengths : numpy.ndarray
+        Every series' length.
+    horizon : int
+        Steps ahead.
+
+    Returns
+    -------
+    int
+    """
+    cap = int(np.median(lengths)) - int(horizon)
+    return max(min(max(2 * int(horizon), 8), cap), 1)
