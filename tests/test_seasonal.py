@@ -79,3 +79,30 @@ def test_season_length_one_switches_adjustment_off():
     y = pd.Series(100 * np.resize(np.r_[PATTERN, PATTERN], 96), index=index)
     f = Seq2SeqForecaster(**tiny(season_length=1)).fit(y)
     np.testing.assert_array_equal(f.seasonal_indices_, np.ones((1, 1)))
+
+
+@pytest.mark.parametrize("season_length", [4, 7, 12])
+@pytest.mark.parametrize("chunk_cells", [1 << 21, 100])
+def test_panel_indices_equal_the_per_series_functions(monkeypatch, season_length, chunk_cells):
+    # Many blocks (chunk_cells=100) or one; series too short, with NaN, negative or flat.
+    from tsattn.forecast import seasonal
+
+    monkeypatch.setattr(seasonal, "_CHUNK_CELLS", chunk_cells)
+    rng = np.random.default_rng(season_length)
+    lengths = rng.integers(0, 8 * season_length, 300)
+    offsets = np.r_[0, np.cumsum(lengths)]
+    t = np.arange(offsets[-1])
+    values = 100 + 15 * np.sin(2 * np.pi * t / season_length) + rng.normal(0, 5, len(t))
+    values[rng.integers(0, len(t), 10)] = np.nan
+    values[offsets[5] : offsets[6]] -= 500
+    values[offsets[7] : offsets[8]] = 3.0
+    values = values.astype(np.float32)
+    expected = np.ones((len(lengths), season_length))
+    for i in range(len(lengths)):
+        series = values[offsets[i] : offsets[i + 1]].astype(np.float64)
+        if is_seasonal(series, season_length):
+            expected[i] = seasonal_indices(series, season_length)
+    indices = panel_indices(values, offsets, season_length)
+    assert 50 < (expected != 1).any(axis=1).sum() < len(lengths)  # both kinds present
+    np.testing.assert_array_equal((indices != 1).any(axis=1), (expected != 1).any(axis=1))
+    np.testing.assert_allclose(indices, expected, rtol=1e-12)

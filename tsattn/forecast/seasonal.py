@@ -83,16 +83,89 @@ def seasonal_indices(values: np.ndarray, season_length: int) -> np.ndarray:
 
 
 def panel_indices(values: np.ndarray, offsets: np.ndarray, season_length: int) -> np.ndarray:
-    """Indices of every series of a panel: (n_series, m), all ones where not seasonal."""
+    """Indices of every series of a panel: (n_series, m), all ones where not seasonal.
+
+    The same test and decomposition as :func:`is_seasonal` and :func:`seasonal_indices`,
+    computed for many series at once: series of similar lengths are padded into one block, so
+    the cost is a few array operations per block rather than per series (equal to the
+    per-series functions up to rounding in the last bits).
+    """
     n_series = len(offsets) - 1
     indices = np.ones((n_series, max(season_length, 1)))
     if season_length < 2:
         return indices
-    for i in range(n_series):
-        series = values[offsets[i] : offsets[i + 1]].astype(np.float64)
-        if is_seasonal(series, season_length):
-            indices[i] = seasonal_indices(series, season_length)
+    offsets = np.asarray(offsets, dtype=np.int64)
+    lengths = np.diff(offsets)
+    # Only series of at least three seasons are tested; similar lengths share a padded block.
+    order = np.flatnonzero(lengths >= 3 * season_length)
+    order = order[np.argsort(lengths[order], kind="stable")]
+    begin = 0
+    while begin < len(order):
+        end = begin + 1
+        while end < len(order) and (end - begin + 1) * int(lengths[order[end]]) <= _CHUNK_CELLS:
+            end += 1
+        chunk = order[begin:end]
+        block, inside = _padded(values, offsets, chunk)
+        seasonal = _seasonal_rows(block, inside, season_length)
+        if seasonal.any():
+            rows = chunk[seasonal]
+            indices[rows] = _block_indices(block[seasonal], lengths[rows], season_length)
+        begin = end
     return indices
+
+
+# Series are tested in blocks of at most this many (series x time) cells, to bound the memory.
+_CHUNK_CELLS = 1 << 21
+
+
+def _padded(values: np.ndarray, offsets: np.ndarray, chunk: np.ndarray):
+    """(k, T) float64 block of the series ``chunk``, left-aligned and zero-padded, and its mask."""
+    lengths = offsets[chunk + 1] - offsets[chunk]
+    width = int(lengths.max())
+    inside = np.arange(width) < lengths[:, None]  # (k, T)
+    rows = offsets[chunk][:, None] + np.arange(width)  # (k, T)
+    block = np.zeros((len(chunk), width))
+    block[inside] = values[rows[inside]]
+    return block, inside
+
+
+def _seasonal_rows(block: np.ndarray, inside: np.ndarray, m: int) -> np.ndarray:
+    """:func:`is_seasonal` of every row of a padded block (rows of at least ``3 m`` values)."""
+    n = inside.sum(axis=1)  # (k,)
+    positive = ((block > 0) | ~inside).all(axis=1)  # NaN is not positive
+    centred = np.where(inside, block - block.sum(axis=1, keepdims=True) / n[:, None], 0.0)
+    denominator = np.einsum("ij,ij->i", centred, centred)  # (k,)
+    width = block.shape[1]
+    # The padding is 0, so each lag's products need no mask: a pair outside a series adds 0.
+    products = [
+        np.einsum("ij,ij->i", centred[:, k:], centred[:, : width - k]) for k in range(1, m + 1)
+    ]
+    valid = positive & (denominator > 0)
+    acf = np.stack(products, axis=1) / np.where(valid, denominator, 1.0)[:, None]  # (k, m)
+    limit = _Z90 * np.sqrt((1 + 2 * np.sum(acf[:, : m - 1] ** 2, axis=1)) / n)
+    return valid & (np.abs(acf[:, m - 1]) > limit)
+
+
+def _block_indices(block: np.ndarray, lengths: np.ndarray, m: int) -> np.ndarray:
+    """:func:`seasonal_indices` of every row of a left-aligned padded block: (k, m)."""
+    if m % 2:
+        kernel = np.ones(m) / m
+    else:
+        kernel = np.r_[0.5, np.ones(m - 1), 0.5] / m
+    half = m // 2
+    windows = np.lib.stride_tricks.sliding_window_view(block, len(kernel), axis=1)
+    trend = windows @ kernel  # (k, T - len(kernel) + 1): trend[:, j] centred on j + half
+    count = lengths - 2 * half  # (k,) valid trend values of each row
+    j = np.arange(trend.shape[1])
+    valid = j < count[:, None]  # (k, J)
+    ratios = block[:, half : half + trend.shape[1]] / np.where(valid, trend, 1.0)
+    phases = (j + half - lengths[:, None]) % m  # (k, J)
+    cells = (np.arange(len(block))[:, None] * m + phases)[valid]
+    sums = np.bincount(cells, weights=ratios[valid], minlength=len(block) * m).reshape(-1, m)
+    counts = np.bincount(cells, minlength=len(block) * m).reshape(-1, m)
+    indices = sums / np.maximum(counts, 1)
+    indices[counts == 0] = 1.0
+    return indices / indices.mean(axis=1, keepdims=True)
 
 
 def phase_of_history(offsets: np.ndarray, season_length: int) -> np.ndarray:
