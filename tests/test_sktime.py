@@ -29,6 +29,8 @@ def test_parameters_are_the_forecasters_stored_as_given():
     theirs = dict(inspect.signature(Seq2SeqForecaster).parameters)
     theirs.pop("horizon")  # from fh
     theirs.pop("warm_start", None)  # sktime's fit resets the estimator: nothing to continue
+    missing = set(theirs) - set(ours)
+    assert not missing, f"add {sorted(missing)} to Seq2SeqSktimeForecaster in tsattn/sktime.py"
     assert set(ours) == set(theirs)
     different = {n for n in ours if ours[n].default != theirs[n].default}
     assert different == {"quantiles"}  # intervals on by default, as sktime users expect
@@ -96,15 +98,17 @@ def test_an_instance_ending_early_is_forecast_from_its_own_end_up_to_the_cutoffs
     np.testing.assert_allclose(point.loc["b", "sales"], b[2:], rtol=1e-6)
 
 
-def test_known_covariates_are_needed_over_every_step_up_to_the_furthest():
+def test_covariates_reach_the_forecaster_as_a_long_frame_over_the_future_steps():
     y = monthly()
-    X = pd.DataFrame({"promo": np.arange(51) % 4 == 0}, index=pd.period_range(
-        "2015-01", periods=51, freq="M")).astype(float)  # fmt: skip
+    months = pd.period_range("2015-01", periods=51, freq="M")
+    X = pd.DataFrame({"promo": (np.arange(51) % 4 == 0).astype(float)}, index=months)
     f = Seq2SeqSktimeForecaster(**TINY).fit(y, X=X.iloc[:48], fh=[1, 2, 3])
     point = f.predict(X=X.iloc[48:])
-    assert point.shape == (3,) and np.isfinite(point).all()
-    with pytest.raises(ValueError):
-        f.predict(X=X.iloc[48:50])  # step 3's promotion is unknown
+    long_X = pd.DataFrame(
+        {"promo": X["promo"].to_numpy(), "unique_id": 0, "ds": months.to_timestamp()}
+    )
+    expected = f.forecaster_.predict(X=long_X)["y"].to_numpy()
+    np.testing.assert_allclose(point.to_numpy(), expected, rtol=1e-6)
 
 
 def test_points_only_and_bad_input_are_refused_clearly():

@@ -48,8 +48,9 @@ class Seq2SeqSktimeForecaster(BaseForecaster):
     Parameters
     ----------
     input_size, season_length, missing, nonnegative, scaler, past_covariates, \
-calendar_features, hidden_size, num_layers, cell, bidirectional, dropout, attention, \
-attention_size, decoder, segment_length, baseline, loss, teacher_forcing, max_epochs, \
+calendar_features, covariate_scaling, hidden_size, num_layers, cell, bidirectional, dropout, \
+attention, attention_size, decoder, segment_length, baseline, covariate_gate, covariate_dropout, \
+covariate_selection, loss, teacher_forcing, max_epochs, \
 batch_size, learning_rate, early_stopping_patience, windows_per_epoch, validation_size, \
 device, random_state, verbose : object
         As in :class:`tsattn.Seq2SeqForecaster`.
@@ -106,6 +107,7 @@ device, random_state, verbose : object
         scaler="auto",
         past_covariates=(),
         calendar_features=False,
+        covariate_scaling="window",
         hidden_size=64,
         num_layers=1,
         cell="lstm",
@@ -116,6 +118,9 @@ device, random_state, verbose : object
         decoder="direct",
         segment_length="auto",
         baseline="theta",
+        covariate_gate=True,
+        covariate_dropout=0.1,
+        covariate_selection="validation",
         loss="mae",
         teacher_forcing=False,
         max_epochs=100,
@@ -136,6 +141,7 @@ device, random_state, verbose : object
         self.scaler = scaler
         self.past_covariates = past_covariates
         self.calendar_features = calendar_features
+        self.covariate_scaling = covariate_scaling
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.cell = cell
@@ -146,6 +152,9 @@ device, random_state, verbose : object
         self.decoder = decoder
         self.segment_length = segment_length
         self.baseline = baseline
+        self.covariate_gate = covariate_gate
+        self.covariate_dropout = covariate_dropout
+        self.covariate_selection = covariate_selection
         self.loss = loss
         self.teacher_forcing = teacher_forcing
         self.max_epochs = max_epochs
