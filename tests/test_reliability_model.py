@@ -12,6 +12,8 @@ from conftest import tiny
 
 import tsattn
 from tsattn import Seq2SeqEnsemble, Seq2SeqForecaster, Seq2SeqRegressor, make_windows
+from tsattn.forecast.covariates import fit_design
+from tsattn.forecast.panel import to_panel
 
 Y = pd.Series(10 + np.sin(np.arange(40.0)), index=pd.date_range("2020-01-01", periods=40))
 
@@ -97,3 +99,31 @@ def test_class13_quantiles_as_a_generator_are_refused():
     """Class 13: a generator was consumed by fit and predict_quantiles returned no columns."""
     with pytest.raises(TypeError, match="sequence of levels"):
         Seq2SeqForecaster(**tiny(quantiles=(q for q in (0.1, 0.9)))).fit(Y)
+
+
+def test_class4_time_zone_name_survives_save_and_load(tmp_path):
+    """Class 4: Europe/Berlin came back as a fixed +01:00, so stamps after a DST change were
+    an hour off."""
+    index = pd.date_range("2021-09-01", periods=60, freq="D", tz="Europe/Berlin")
+    y = pd.Series(10 + np.sin(np.arange(60.0)), index=index)  # ends 2021-10-30, before the change
+    f = Seq2SeqForecaster(**tiny(horizon=3)).fit(y)
+    f.save(tmp_path / "tz.tsattn")
+    g = tsattn.load(tmp_path / "tz.tsattn")
+    stamps = g.predict().index
+    assert str(stamps.tz) == "Europe/Berlin"
+    assert list(stamps.hour) == [0, 0, 0]  # local midnight on both sides of the change
+    pd.testing.assert_index_equal(stamps, f.predict().index)
+
+
+def test_class4_hourly_covariates_across_the_autumn_change_are_two_hours():
+    """Hourly X across a fall-back change: the two 02:00 hours of 31 Oct are two rows of X."""
+    index = pd.date_range("2021-10-29", periods=80, freq="h", tz="Europe/Berlin")
+    y = pd.Series(10 + np.sin(np.arange(80.0) / 4), index=index)
+    X = pd.DataFrame({"flag": 0.0}, index=pd.date_range(index[0], periods=83, freq="h"))
+    second = X.index[(X.index.day == 31) & (X.index.hour == 2)][1]  # the 02:00 in CET
+    X.loc[second, "flag"] = 1.0
+    design = fit_design(to_panel(y), X, None, [], False)
+    column = design.history[:, 0]  # X over y's history, scaled
+    assert (column == column.max()).sum() == 1  # one hour flagged, not its wall-time twin
+    assert index[int(np.argmax(column))] == second
+    assert Seq2SeqForecaster(**tiny()).fit(y, X=X).predict(X=X).shape == (3,)

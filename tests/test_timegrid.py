@@ -12,11 +12,18 @@ def test_time_keys_of_every_axis_kind():
     stamps = pd.date_range("2024-01-01", periods=3, freq="D")
     axis = TimeAxis("datetime", "D")
     np.testing.assert_array_equal(time_keys(stamps, axis, "x"), stamps.as_unit("ns").asi8)
-    # strings, another unit and a time zone all give the same naive nanoseconds
+    # strings and another unit give the same naive nanoseconds; aware stamps are instants
     np.testing.assert_array_equal(
         time_keys(["2024-01-01", "2024-01-02", "2024-01-03"], axis, "x"),
-        time_keys(stamps.as_unit("s").tz_localize("Europe/Berlin"), axis, "x"),
+        time_keys(stamps.as_unit("s"), axis, "x"),
     )
+    berlin = stamps.tz_localize("Europe/Berlin")
+    np.testing.assert_array_equal(
+        time_keys(berlin, axis, "x"), time_keys(berlin.tz_convert("UTC"), axis, "x")
+    )
+    # the two 02:30 of the autumn change are two hours, not one
+    autumn = pd.date_range("2024-10-27 00:30", periods=4, freq="h", tz="Europe/Berlin")
+    assert len(set(time_keys(autumn, TimeAxis("datetime", "h"), "x"))) == 4
     periods = pd.period_range("2024-01", periods=3, freq="M")
     month = TimeAxis("period", "M")
     np.testing.assert_array_equal(time_keys(periods, month, "x"), periods.asi8)

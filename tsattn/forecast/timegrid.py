@@ -35,8 +35,8 @@ def time_keys(stamps: Any, axis: TimeAxis, what: str) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        int64 (len(stamps),): nanoseconds (datetimes, compared as naive wall times), period
-        ordinals, or the integers.
+        int64 (len(stamps),): nanoseconds (aware datetimes as UTC instants, naive ones as
+        they are), period ordinals, or the integers.
 
     Raises
     ------
@@ -53,8 +53,9 @@ def time_keys(stamps: Any, axis: TimeAxis, what: str) -> np.ndarray:
                     f"{what} must hold datetimes like y's, got dtype {index.dtype}"
                 ) from None
         index = pd.DatetimeIndex(index)
-        if index.tz is not None:  # y's timestamps are compared as naive wall times too
-            index = index.tz_localize(None)
+        if index.tz is not None:
+            # Aware stamps are instants: across a DST change two hours share a wall time.
+            index = index.tz_convert("UTC").tz_localize(None)
         return index.as_unit("ns").asi8.astype(np.int64)
     if axis.kind == "period":
         if not isinstance(index, pd.PeriodIndex):
