@@ -268,6 +268,8 @@ class ForecastContext:
             "asked_quantiles": self.asked_quantiles,
             "ids": self.ids,
             "last": [_stamp_to_json(t) for t in self.last],
+            # An ISO stamp keeps only the offset: the zone's name decides the next DST change.
+            "last_tz": _zone_name(self.last),
             "axis": self.axis.to_json(),
             "layout": self.layout,
             "covariates": self.spec.to_json(),
@@ -309,7 +311,7 @@ class ForecastContext:
             quantiles=state["quantiles"],
             asked_quantiles=state["asked_quantiles"],
             ids=list(state["ids"]),
-            last=[_stamp_from_json(t, axis) for t in state["last"]],
+            last=[_stamp_from_json(t, axis, state.get("last_tz")) for t in state["last"]],
             axis=axis,
             layout=state["layout"],
             values=array("values"),
@@ -368,9 +370,18 @@ def _stamp_to_json(stamp: Any) -> Any:
     return int(stamp)
 
 
-def _stamp_from_json(value: Any, axis: TimeAxis) -> Any:
+def _zone_name(stamps: list) -> str | None:
+    """The time zone name of aware timestamps (they share one), None otherwise."""
+    first = stamps[0] if stamps else None
+    if isinstance(first, pd.Timestamp) and first.tz is not None:
+        return str(first.tz)
+    return None
+
+
+def _stamp_from_json(value: Any, axis: TimeAxis, zone: str | None = None) -> Any:
     if axis.kind == "datetime":
-        return pd.Timestamp(value)
+        stamp = pd.Timestamp(value)
+        return stamp if zone is None else stamp.tz_convert(zone)
     if axis.kind == "period":
         return pd.Period(value, freq=axis.freq)
     return int(value)
