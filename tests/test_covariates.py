@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import tiny
+from conftest import tiny as tiny_params
 
 import tsattn
 from tsattn import Seq2SeqForecaster
@@ -16,6 +16,11 @@ from tsattn.forecast.panel import to_panel
 
 INDEX = pd.date_range("2021-01-04", periods=40, freq="W-MON")
 FUTURE = pd.date_range(INDEX[-1], periods=4, freq="W-MON")[1:]  # the 3 forecast weeks
+
+
+def tiny(**overrides):
+    """A tiny forecaster that keeps every covariate (selection is tested on its own)."""
+    return tiny_params(**{"covariate_selection": None, **overrides})
 
 
 def _long(lengths=(40, 30)):
@@ -86,18 +91,31 @@ def test_decoder_reads_the_horizon_covariates_encoder_the_history():
     batch = context.window_batches(X, torch.device("cpu")).batch(np.arange(2))
     # the encoder reads every series' last 6 scaled history rows of X beside the target
     history = context.covariate_context.reshape(2, 6, 2)
-    np.testing.assert_array_equal(batch["source"][..., 1:].numpy(), history)
+    np.testing.assert_array_equal(batch["source"][..., 1].numpy(), history[..., 0])
     # the decoder reads the horizon's rows of X after the target and the Theta baseline
     panel = to_panel(y)
     design = fit_design(panel, X, None, [], False)
     future = future_design(
         design.spec, X, panel.layout, panel.ids, panel.axis, panel.last, 3, design.means
     )
-    np.testing.assert_allclose(batch["target_in"][..., 2:].numpy(), future, rtol=1e-6)
+    # covariate_scaling="window": price (not a 0/1 flag) is taken relative to each window, its
+    # history and horizon rows minus its mean over the window's history; promo stays as it is
+    mean = history[..., 1].mean(1)  # (2,)
+    np.testing.assert_allclose(batch["source"][..., 2].numpy(), history[..., 1] - mean[:, None])
+    expected = future.copy()
+    expected[..., 1] -= mean[:, None]
+    np.testing.assert_allclose(batch["target_in"][..., 2:].numpy(), expected, rtol=1e-5, atol=1e-6)
+    assert context.spec.centred == (False, True)
     # sizes of the core: target + 2 covariates into the encoder; target, the Theta baseline
     # and 2 covariates into the decoder
     assert f.module_.config.source_features == 3
     assert f.module_.config.target_features == 4
+    assert (f.module_.config.source_covariates, f.module_.config.target_covariates) == (2, 2)
+    # "series" reads the rows as they are scaled for the whole series
+    g = Seq2SeqForecaster(**tiny(covariate_scaling="series")).fit(y, X=X)
+    batch = g.context_.window_batches(X, torch.device("cpu")).batch(np.arange(2))
+    assert g.context_.spec.centred == (False, False)
+    np.testing.assert_allclose(batch["target_in"][..., 2:].numpy(), future, rtol=1e-6)
 
 
 def test_known_covariates_change_the_forecast_past_ones_do_not():
@@ -220,7 +238,8 @@ def test_spec_json_round_trip_matches_the_saved_form():
     state = json.loads(json.dumps(spec.to_json()))  # what a model file holds
     assert state["known"] == ["promo"] and state["static"][0]["levels"] == ["x", "y"]
     assert set(state) == {
-        "known", "past", "calendar", "loc", "scale", "relative", "static", "low", "high"
+        "known", "past", "calendar", "loc", "scale", "relative", "static", "low", "high",
+        "centred", "dropped",
     }  # fmt: skip
     assert state["low"] == [0.0, 2.0] and state["high"] == [1.0, 3.2]
     assert CovariateSpec.from_json(state) == spec
@@ -428,3 +447,87 @@ def test_x_given_to_a_model_fit_without_it():
     f = Seq2SeqForecaster(**tiny()).fit(_long())
     with pytest.raises(ValueError, match="fit without X"):
         f.predict(X=_long_x())
+
+
+# --------------------------------------------------------------------------------------------
+# Gate, feature dropout and selection
+
+
+def test_gate_starts_nearly_closed_and_touches_only_the_covariates():
+    from tsattn.core.gate import GATE_INIT, CovariateGate
+
+    gate = CovariateGate(2, gate=True, dropout=0.5).eval()
+    inputs = torch.ones(3, 4, 5)  # (B, T, F): the last 2 features are covariates
+    out = gate(inputs).detach()
+    np.testing.assert_array_equal(out[..., :3].numpy(), 1.0)
+    np.testing.assert_allclose(out[..., 3:].numpy(), 1 / (1 + np.exp(-GATE_INIT)), rtol=1e-6)
+    torch.manual_seed(0)
+    dropped = CovariateGate(2, gate=False, dropout=0.5).train()(torch.ones(64, 4, 5))
+    # a dropped feature is gone for the whole window; the kept ones are scaled by 1 / (1 - p)
+    assert set(np.unique(dropped[..., 3:].numpy())) == {0.0, 2.0}
+    assert (dropped[..., 3:].std(1) == 0).all()
+    np.testing.assert_array_equal(dropped[..., :3].numpy(), 1.0)
+    assert CovariateGate(0)(inputs) is inputs
+
+
+def test_the_fitted_model_gates_every_covariate_and_old_configs_load_without():
+    from tsattn.core.seq2seq import CoreConfig, Seq2Seq
+
+    static = pd.DataFrame({"kind": ["x", "y"]}, index=["s0", "s1"])
+    f = Seq2SeqForecaster(**tiny(past_covariates=["price"])).fit(
+        _long(), X=_long_x(), static=static
+    )
+    config = f.module_.config
+    # encoder: promo, price, 2 static levels; decoder: promo and the 2 static levels
+    assert (config.source_covariates, config.target_covariates) == (4, 3)
+    assert f.module_.source_gate.logits.shape == (4,) and f.module_.target_gate.logits.shape == (3,)
+    old = {k: v for k, v in dataclasses.asdict(config).items() if "covariate" not in k}
+    module = Seq2Seq(CoreConfig(**old))  # a file written before the gates existed
+    assert module.source_gate.logits is None and module.source_gate.n_gated == 0
+
+
+def _promo_panel(n_series=6, n=80, seed=0):
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2015-01-05", periods=n + 3, freq="W-MON")
+    promo = (rng.random((n_series, n + 3)) < 0.3).astype(int)
+    sales = 10.0 + 20.0 * promo + rng.normal(0, 0.5, promo.shape)
+    frames = [
+        pd.DataFrame(
+            {"unique_id": f"s{k}", "ds": ds, "y": sales[k], "promo": promo[k],
+             "noise": rng.normal(size=n + 3)}
+        )
+        for k in range(n_series)
+    ]  # fmt: skip
+    data = pd.concat(frames, ignore_index=True)
+    return data[data.ds < ds[n]][["unique_id", "ds", "y"]], data.drop(columns="y")
+
+
+def test_selection_drops_noise_and_gives_the_model_without_covariates():
+    y, X = _promo_panel()
+    X = X.drop(columns="promo")
+    params = tiny(covariate_selection="validation", max_epochs=3, hidden_size=16)
+    f = Seq2SeqForecaster(**params).fit(y, X=X)
+    table = f.covariate_selection_
+    assert list(table["feature"]) == ["noise"] and not table["kept"].any()
+    assert f.context_.spec.x_names == [] and f.context_.spec.dropped == ("noise",)
+    # exactly the model fit without X: same seed, same inputs
+    plain = Seq2SeqForecaster(**params).fit(y)
+    pd.testing.assert_frame_equal(f.predict(X=X), plain.predict())
+    pd.testing.assert_frame_equal(f.predict(), plain.predict())
+    with pytest.raises(ValueError, match="covariate_selection dropped every"):
+        f.covariate_importance(y, X)
+
+
+def test_selection_keeps_a_column_that_helps_and_predict_ignores_the_dropped_one():
+    y, X = _promo_panel()
+    params = tiny(
+        covariate_selection="validation", max_epochs=10, hidden_size=16, learning_rate=1e-2
+    )
+    f = Seq2SeqForecaster(**params).fit(y, X=X)
+    kept = dict(zip(f.covariate_selection_["feature"], f.covariate_selection_["kept"], strict=True))
+    assert kept == {"promo": True, "noise": False}
+    assert f.context_.spec.known == ("promo",) and f.context_.spec.dropped == ("noise",)
+    forecast = f.predict(X=X)  # X still holds the dropped column
+    pd.testing.assert_frame_equal(forecast, f.predict(X=X.drop(columns="noise")))
+    with pytest.raises(ValueError, match=r"columns the model was not fit with: \['other'\]"):
+        f.predict(X=X.assign(other=1.0))

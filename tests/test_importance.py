@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import tiny
+from conftest import tiny as tiny_params
 from sklearn.exceptions import NotFittedError
 
 from tsattn import Seq2SeqForecaster
@@ -11,6 +11,11 @@ from tsattn.datasets import make_retail_sales
 from tsattn.forecast.covariates import CovariateSpec
 from tsattn.forecast.importance import Feature, feature_blocks
 from tsattn.plotting import plot_importance
+
+
+def tiny(**overrides):
+    """A tiny forecaster that keeps every covariate (selection is tested on its own)."""
+    return tiny_params(**{"covariate_selection": None, **overrides})
 
 
 def _panel(n_series=4, n=40):
@@ -94,6 +99,7 @@ def test_on_the_simulator_price_and_promotion_lead_and_noise_comes_last():
     f = Seq2SeqForecaster(
         horizon=4, input_size=16, hidden_size=16, max_epochs=15, batch_size=64,
         learning_rate=3e-3, validation_size=0.2, random_state=0, verbose=False,
+        covariate_selection=None,
     )  # fmt: skip
     f.fit(y, X=X)
     result = f.covariate_importance(y, X, n_repeats=3, random_state=0)

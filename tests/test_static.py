@@ -3,12 +3,17 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import tiny
+from conftest import tiny as tiny_params
 
 from tsattn import Seq2SeqForecaster
 from tsattn.forecast.static import MAX_LEVELS, encode_static
 
 INDEX = pd.date_range("2021-01-04", periods=40, freq="W-MON")
+
+
+def tiny(**overrides):
+    """A tiny forecaster that keeps every covariate (selection is tested on its own)."""
+    return tiny_params(**{"covariate_selection": None, **overrides})
 
 
 def _long():

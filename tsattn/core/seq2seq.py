@@ -20,6 +20,7 @@ from torch import nn
 from tsattn.core.attention import build_attention
 from tsattn.core.decoder import AttentionDecoder, DecoderState, DirectDecoder, Memory
 from tsattn.core.encoder import RNNEncoder
+from tsattn.core.gate import CovariateGate
 
 DECODERS = ("recursive", "direct")
 
@@ -49,6 +50,14 @@ class CoreConfig:
     pad_index: int = 0
     decoder: str = "recursive"  # "direct": the whole horizon at once, inputs known in advance
     segment_length: int = 1  # source steps per encoder step (and target steps, if direct)
+    # Covariates: the last source_covariates / target_covariates numeric features of every
+    # encoder / decoder step are covariates (X, calendar, static), gated and dropped out as
+    # core.gate.CovariateGate says; 0 (the default, and every model saved before) reads them
+    # as plain inputs.
+    source_covariates: int = 0
+    target_covariates: int = 0
+    covariate_gate: bool = False
+    covariate_dropout: float = 0.0
 
 
 def _input_adapter(vocab: int, features: int, embedding_size: int, pad_index: int):
@@ -107,6 +116,9 @@ class Seq2Seq(nn.Module):
             dropout=config.dropout,
         )
         self.head = nn.Linear(self.decoder.output_size, config.output_size * self.target_segment)
+        gate, dropout = config.covariate_gate, config.covariate_dropout
+        self.source_gate = CovariateGate(config.source_covariates, gate, dropout)
+        self.target_gate = CovariateGate(config.target_covariates, gate, dropout)
 
     def encode(
         self,
@@ -131,7 +143,7 @@ class Seq2Seq(nn.Module):
         memory : Memory
         state : DecoderState
         """
-        source = self.source_adapter(source)
+        source = self.source_adapter(self.source_gate(source))
         if self.config.segment_length > 1:
             source, mask = _segments(source, mask, self.config.segment_length)  # (B, S / k, kF)
         outputs, encoder_state = self.encoder(source, lengths)  # (B, S / k, K)
@@ -141,7 +153,8 @@ class Seq2Seq(nn.Module):
         self, target_in: torch.Tensor, state: DecoderState, memory: Memory
     ) -> tuple[torch.Tensor, DecoderState, torch.Tensor | None]:
         """One decoding step: (B, F) values or (B,) token ids -> (B, O) outputs, state, weights."""
-        features, state, weights = self.decoder.step(self.target_adapter(target_in), state, memory)
+        inputs = self.target_adapter(self.target_gate(target_in))
+        features, state, weights = self.decoder.step(inputs, state, memory)
         return self.head(features), state, weights
 
     def forward(
@@ -195,7 +208,7 @@ class Seq2Seq(nn.Module):
         self, target_in: torch.Tensor, state: DecoderState, memory: Memory
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """All steps at once: (B, T, O) outputs and (B, T / k, S / k) segment weights."""
-        inputs = self.target_adapter(target_in)  # (B, T, F)
+        inputs = self.target_adapter(self.target_gate(target_in))  # (B, T, F)
         batch, steps, k = inputs.shape[0], inputs.shape[1], self.target_segment
         if k > 1:  # pad the end so the steps fill whole segments; the extra outputs are dropped
             inputs = nn.functional.pad(inputs, (0, 0, 0, (-steps) % k))
@@ -241,6 +254,10 @@ def _check_config(config: CoreConfig) -> None:
             "decoder='direct' needs decoder inputs known in advance; tokens are decoded one "
             "at a time: use decoder='recursive'"
         )
+    if (config.source_covariates and config.source_vocab) or (
+        config.target_covariates and config.target_vocab
+    ):
+        raise ValueError("covariates are numeric features: tokens have none to gate")
     if config.segment_length < 1 or (config.segment_length > 1 and config.source_vocab):
         raise ValueError(
             f"segment_length must be 1 for tokens and >= 1 for numbers, got {config.segment_length}"

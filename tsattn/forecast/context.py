@@ -222,6 +222,7 @@ class ForecastContext:
             device,
             **features,
             baseline=baseline,
+            centred=self.spec.centred_columns,
         )
 
     def _covariate_blocks(self, future: np.ndarray) -> dict:

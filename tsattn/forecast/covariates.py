@@ -78,6 +78,11 @@ class CovariateSpec:
     low, high : tuple of float
         Per X column, known then past: the smallest and largest value ``fit`` saw (empty in
         models saved before they were kept: ``predict`` then skips the range check).
+    centred : tuple of bool
+        Per X column, known then past: taken relative to each window (minus its mean over the
+        window's history, see :class:`~tsattn.forecast.windows.WindowBatches`); empty: none.
+    dropped : tuple of str
+        X columns that ``fit`` dropped (``covariate_selection``): ``predict`` ignores them in X.
     """
 
     known: tuple = ()
@@ -89,6 +94,8 @@ class CovariateSpec:
     static: tuple = ()
     low: tuple = ()
     high: tuple = ()
+    centred: tuple = ()
+    dropped: tuple = ()
 
     def __post_init__(self) -> None:
         # Lists from JSON or from the caller become tuples: the spec never shares a mutable
@@ -112,6 +119,15 @@ class CovariateSpec:
     def n_columns(self) -> int:
         """All time-varying columns (what the encoder reads besides the target)."""
         return self.n_future + len(self.past)
+
+    @property
+    def centred_columns(self) -> np.ndarray | None:
+        """(n_columns,) bool: which time-varying columns are centred per window, or None."""
+        if not any(self.centred):
+            return None
+        k = len(self.known)
+        calendar = [False] * (2 * len(self.calendar))
+        return np.array([*self.centred[:k], *calendar, *self.centred[k:]], dtype=bool)
 
     @property
     def uses_x(self) -> bool:
@@ -229,7 +245,7 @@ def split_x_columns(rows: Rows, past: list) -> tuple[list, list]:
 def check_predict_columns(rows: Rows, spec: CovariateSpec) -> None:
     """X in predict must have every known column; columns never seen in fit are an error."""
     columns = list(rows.frame.columns)
-    new = [c for c in columns if c not in spec.x_names]
+    new = [c for c in columns if c not in spec.x_names and c not in spec.dropped]
     if new:
         raise ValueError(
             f"X has columns the model was not fit with: {new}; drop them (fit used {spec.x_names})"
@@ -282,10 +298,14 @@ def check_range(values: np.ndarray, spec: CovariateSpec, ids: list, codes: np.nd
         )
 
 
+def binary_columns(values: np.ndarray) -> np.ndarray:
+    """Which columns are 0/1 flags."""
+    return ((values == 0) | (values == 1)).all(0)
+
+
 def relative_columns(values: np.ndarray) -> np.ndarray:
     """Which columns are positive amounts (prices, counts): positive and not a 0/1 flag."""
-    binary = ((values == 0) | (values == 1)).all(0)
-    return (values > 0).all(0) & ~binary
+    return (values > 0).all(0) & ~binary_columns(values)
 
 
 def to_relative(
@@ -359,6 +379,7 @@ def fit_design(
     static: Any,
     past: list,
     calendar: list | bool,
+    centre: bool = True,
 ) -> Design:
     """Learn how to encode X and static from the fitted panel, and encode them.
 
@@ -372,6 +393,9 @@ def fit_design(
         Names of the past-only columns.
     calendar : list or bool
         The ``calendar_features`` parameter, checked.
+    centre : bool
+        Take every X column that is not a 0/1 flag relative to each window (the spec's
+        ``centred``); False keeps them relative to the series only.
 
     Returns
     -------
@@ -396,6 +420,7 @@ def fit_design(
             "relative": relative.tolist(),
             "low": raw_low.tolist(),
             "high": raw_high.tolist(),
+            "centred": (~binary_columns(values) & centre).tolist(),
         }
     encoding = [] if static is None else encode_static(static, panel.ids)[1]
     spec = CovariateSpec(
@@ -489,7 +514,7 @@ def future_design(
         in fit, ``max(|value|, 1)``), naming the column, the range and the value.
     """
     if not spec.n_columns:
-        if X is not None:
+        if X is not None and not spec.dropped:
             raise ValueError("the model was fit without X; call predict() without X")
         return None
     if X is None and spec.uses_x:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
@@ -11,6 +13,7 @@ from tsattn.forecast.calendar import check_calendar
 from tsattn.forecast.context import ForecastContext, adjusted_histories
 from tsattn.forecast.covariates import check_past_covariates, fit_design
 from tsattn.forecast.evaluation import EvaluationMixin
+from tsattn.forecast.importance import select_covariates
 from tsattn.forecast.outputs import OutputsMixin
 from tsattn.forecast.panel import to_panel
 from tsattn.forecast.params import (
@@ -72,6 +75,14 @@ class Seq2SeqForecaster(OutputsMixin, EvaluationMixin, Seq2SeqEstimator):
         sine and cosine of its phase), or True for those that vary at y's frequency (weekly data:
         week; monthly: month; quarterly: quarter; daily: dayofweek, week; hourly: hour,
         dayofweek, week).
+    covariate_scaling : {"window", "series"}, default="window"
+        How X columns that are not 0/1 flags enter, after positive amounts are taken as the log
+        of their ratio to the series' mean and every column is standardised: "window" also
+        subtracts each column's mean over the window's history (as the target is scaled by its
+        window), so a price reads as its ratio to the recent price and a slowly trending column
+        (a price index, a market size) as its change over the window, never as a clock that
+        dates the window; "series" leaves them relative to the series only, for columns whose
+        level itself matters.
     hidden_size : int, default=64
         Hidden units of the encoder and decoder RNNs.
     num_layers : int, default=1
@@ -110,6 +121,24 @@ class Seq2SeqForecaster(OutputsMixin, EvaluationMixin, Seq2SeqEstimator):
         smoothing plus half the linear trend, on the seasonally adjusted values), computed from
         every window's own history; the network reads it at every decoder step and adds its
         output to it. None: the network forecasts on its own.
+    covariate_gate : bool, default=True
+        Multiply every covariate feature (X, calendar, static) by a learnt gate in (0, 1),
+        started nearly closed (0.12), so a fresh model forecasts as the model without
+        covariates and a column is let in only as far as training asks for it (a simple form
+        of the Temporal Fusion Transformer's variable selection). False: plain inputs.
+    covariate_dropout : float, default=0.1
+        While training, the probability that a covariate feature is zeroed for a whole window,
+        so the model never leans on one column alone: one column in ten, the rate of
+        ordinary dropout. 0 switches it off.
+    covariate_selection : {"validation", None}, default="validation"
+        After training, measure every covariate, calendar and static feature's permutation
+        importance on the validation windows (as :meth:`covariate_importance` does) and, if
+        any raises the validation loss by less than 1% when shuffled, fit again (same
+        parameters and seed) without those: a column that does not help the validation
+        forecasts cannot hurt the final ones, and with none kept the model is exactly the one
+        without covariates. Costs a second fit when a feature is dropped; skipped without
+        validation windows (``validation_size=0``) and with ``warm_start``. The table is in
+        ``covariate_selection_``; ``predict`` ignores dropped columns in X. None: keep all.
     loss : {"mae", "mse", "huber"}, default="mae"
         Training loss on scaled targets.
     teacher_forcing : bool, default=False
@@ -211,6 +240,7 @@ class Seq2SeqForecaster(OutputsMixin, EvaluationMixin, Seq2SeqEstimator):
         scaler: str = "auto",
         past_covariates=(),
         calendar_features=False,
+        covariate_scaling: str = "window",
         hidden_size: int = 64,
         num_layers: int = 1,
         cell: str = "lstm",
@@ -221,6 +251,9 @@ class Seq2SeqForecaster(OutputsMixin, EvaluationMixin, Seq2SeqEstimator):
         decoder: str = "direct",
         segment_length: int | str = "auto",
         baseline: str | None = "theta",
+        covariate_gate: bool = True,
+        covariate_dropout: float = 0.1,
+        covariate_selection: str | None = "validation",
         loss: str = "mae",
         teacher_forcing: bool = False,
         max_epochs: int = 100,
@@ -243,6 +276,7 @@ class Seq2SeqForecaster(OutputsMixin, EvaluationMixin, Seq2SeqEstimator):
         self.scaler = scaler
         self.past_covariates = past_covariates
         self.calendar_features = calendar_features
+        self.covariate_scaling = covariate_scaling
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.cell = cell
@@ -253,6 +287,9 @@ class Seq2SeqForecaster(OutputsMixin, EvaluationMixin, Seq2SeqEstimator):
         self.decoder = decoder
         self.segment_length = segment_length
         self.baseline = baseline
+        self.covariate_gate = covariate_gate
+        self.covariate_dropout = covariate_dropout
+        self.covariate_selection = covariate_selection
         self.loss = loss
         self.teacher_forcing = teacher_forcing
         self.max_epochs = max_epochs
@@ -331,7 +368,9 @@ class Seq2SeqForecaster(OutputsMixin, EvaluationMixin, Seq2SeqEstimator):
                     f"nonnegative=True but y has negative values (min "
                     f"{np.nanmin(panel.values):g}); set nonnegative=False"
                 )
-            design = fit_design(panel, X, static, past, calendar)
+            design = fit_design(
+                panel, X, static, past, calendar, centre=self.covariate_scaling == "window"
+            )
             season = self.season_length
             season = season_from_axis(panel.axis) if season is None else season
             panel, indices, states = adjusted_histories(panel, season, self.baseline is not None)
@@ -359,6 +398,7 @@ class Seq2SeqForecaster(OutputsMixin, EvaluationMixin, Seq2SeqEstimator):
                 static=design.static,
                 observed_feature=observed_feature,
                 baseline=states,
+                centred=design.spec.centred_columns,
             )
             for name, windows in (("train", train_windows), ("valid", valid_windows))
         }
@@ -369,6 +409,14 @@ class Seq2SeqForecaster(OutputsMixin, EvaluationMixin, Seq2SeqEstimator):
             target_features=probe["target_in"].shape[-1],
             output_size=len(levels or [0]),
             input_size=input_size,
+        )
+        source_covariates, target_covariates = batches["train"].covariate_widths
+        config = dataclasses.replace(
+            config,
+            source_covariates=source_covariates,
+            target_covariates=target_covariates,
+            covariate_gate=bool(self.covariate_gate),
+            covariate_dropout=float(self.covariate_dropout),
         )
         if previous is not None and config != self.module_.config:
             raise ValueError(
@@ -412,6 +460,13 @@ class Seq2SeqForecaster(OutputsMixin, EvaluationMixin, Seq2SeqEstimator):
             ),
         )
         self._set_fitted_attributes()
+        if (
+            self.covariate_selection == "validation"
+            and previous is None
+            and len(valid_windows)
+            and (design.spec.n_columns or design.static is not None)
+        ):
+            select_covariates(self, y, X, static, batches["valid"])
         return self
 
     def _set_fitted_attributes(self) -> None:

@@ -11,7 +11,7 @@ the model was trained on, on scaled targets, so every series counts alike whatev
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,7 @@ from tsattn.forecast.seasonal import deseasonalize
 from tsattn.forecast.theta import theta_states
 from tsattn.forecast.windows import WindowBatches, training_windows
 
-__all__ = ["Feature", "feature_blocks", "permutation_importance"]
+__all__ = ["Feature", "feature_blocks", "permutation_importance", "select_covariates"]
 
 COLUMNS = ["feature", "kind", "importance", "std", "relative"]
 
@@ -104,13 +104,22 @@ def permutation_importance(
     context = est.context_
     blocks = feature_blocks(context.spec)
     if not blocks:
+        if hasattr(est, "covariate_selection_"):
+            raise ValueError(
+                "covariate_selection dropped every covariate and static feature (none helped "
+                "on the validation windows): covariate_selection_ holds their importance"
+            )
         raise ValueError(
             "the model reads no covariates, calendar or static features: nothing to rank; fit "
             "it with X, static or calendar_features"
         )
     batches = _validation_batches(est, y, X, static)
-    rng = check_random_state(random_state)
-    loss = network.make_loss("mae", context.quantiles, free_running=True)
+    return _importance(est, batches, blocks, n_repeats, check_random_state(random_state))
+
+
+def _importance(est, batches: WindowBatches, blocks: list, n_repeats: int, rng) -> pd.DataFrame:
+    """The importance table of ``blocks`` on ``batches`` (see :func:`permutation_importance`)."""
+    loss = network.make_loss("mae", est.context_.quantiles, free_running=True)
     base = _mean_loss(est.module_, batches, loss)
     rows = []
     for feature in blocks:
@@ -163,6 +172,7 @@ def _validation_batches(est, y: Any, X: Any, static: Any) -> WindowBatches:
         static=design.static,
         observed_feature=context.observed_feature,
         baseline=baseline,
+        centred=context.spec.centred_columns,
     )
 
 
@@ -177,3 +187,73 @@ def _mean_loss(module, batches: WindowBatches, loss) -> float:
         total += float(loss(module, batch)) * observed
         count += observed
     return total / max(count, 1)
+
+
+# covariate_selection="validation" keeps a feature when shuffling it raises the validation loss
+# by at least this share: a column must carry 1% of the loss to be worth the noise it brings.
+SELECTION_MIN = 0.01
+SELECTION_REPEATS = 3
+
+
+def select_covariates(est, y: Any, X: Any, static: Any, valid: WindowBatches) -> None:
+    """Fit ``est`` again without the features that do not help on its validation windows.
+
+    The permutation importance of every feature of the fitted ``est`` is measured on ``valid``;
+    a feature whose relative importance is below :data:`SELECTION_MIN` is dropped, and when
+    any is, a clone with the same parameters (and seed) is fit on the rest and its fitted
+    state replaces ``est``'s. With every feature dropped the result is exactly the model
+    without covariates. ``est.covariate_selection_`` keeps the table, with a ``kept`` column;
+    the context's spec names the dropped X columns, which ``predict`` then ignores in X.
+
+    Parameters
+    ----------
+    est : Seq2SeqForecaster
+        Just fitted on ``y``, ``X``, ``static``.
+    y, X, static
+        What it was fit on.
+    valid : WindowBatches
+        Its validation windows.
+    """
+    from sklearn.base import clone
+
+    blocks = feature_blocks(est.context_.spec)
+    table = _importance(est, valid, blocks, SELECTION_REPEATS, check_random_state(est._seed()))
+    table["kept"] = table["relative"] >= SELECTION_MIN
+    dropped = table.loc[~table["kept"], ["feature", "kind"]]
+    if len(dropped):
+        names = {kind: set(part["feature"]) for kind, part in dropped.groupby("kind")}
+        spec = est.context_.spec
+        x_drop = names.get("known", set()) | names.get("past", set())
+        calendar = [c for c in spec.calendar if c not in names.get("calendar", set())]
+        refit = clone(est).set_params(
+            covariate_selection=None,
+            past_covariates=[c for c in spec.past if c not in x_drop],
+            calendar_features=calendar or False,
+        )
+        kept_static = [i["name"] for i in spec.static if i["name"] not in names.get("static", ())]
+        refit.fit(
+            y,
+            X=_without_columns(X, x_drop, spec.x_names),
+            static=None
+            if not kept_static
+            else static[[c for c in static.columns if str(c) in kept_static]],
+        )
+        for name, value in vars(refit).items():
+            if name.endswith("_") and not name.startswith("_"):
+                setattr(est, name, value)
+        context = est.context_
+        est.context_ = replace(context, spec=replace(context.spec, dropped=tuple(sorted(x_drop))))
+    est.covariate_selection_ = table
+
+
+def _without_columns(X: Any, drop: set, names: list) -> Any:
+    """X without the covariate columns ``drop`` (in X's own format); None when none is left."""
+    if X is None or not drop:
+        return X
+    if len(set(names) - drop) == 0:
+        return None
+    if isinstance(X, np.ndarray):  # columns named x0, x1, ... by position
+        return X[..., [j for j in range(X.shape[-1]) if f"x{j}" not in drop]]
+    if isinstance(X.columns, pd.MultiIndex):
+        return X.loc[:, ~X.columns.get_level_values(-1).isin(list(drop))]
+    return X[[c for c in X.columns if c not in drop]]

@@ -10,6 +10,7 @@ from tsattn.forecast.panel import Panel
 from tsattn.forecast.windows import WINDOW_SCALERS
 
 MISSING = ("error", "mask")
+COVARIATE_SCALINGS = ("window", "series")
 BASELINES = ("theta",)  # or None
 
 
@@ -27,6 +28,12 @@ def check_forecaster_params(est) -> tuple[int, int]:
     if est.windows_per_epoch not in (None, "auto"):
         check_int("windows_per_epoch", est.windows_per_epoch)
     check_option("missing", est.missing, MISSING)
+    check_option("covariate_scaling", est.covariate_scaling, COVARIATE_SCALINGS)
+    if not isinstance(est.covariate_gate, (bool, np.bool_)):
+        raise TypeError(f"covariate_gate must be True or False, got {est.covariate_gate!r}")
+    check_float("covariate_dropout", est.covariate_dropout, 0.0, 1.0)
+    if est.covariate_selection is not None:
+        check_option("covariate_selection", est.covariate_selection, ("validation",))
     check_int("season_length", est.season_length, allow_none=True)
     return horizon, input_size if input_size is not None else max(2 * horizon, 8)
 

@@ -156,6 +156,7 @@ class WindowBatches:
         static: np.ndarray | None = None,
         observed_feature: bool = False,
         baseline: np.ndarray | None = None,
+        centred: np.ndarray | None = None,
     ):
         self.values = torch.as_tensor(values, dtype=torch.float32, device=device)
         self.starts = torch.as_tensor(offsets[:-1], device=device)
@@ -181,6 +182,12 @@ class WindowBatches:
             else torch.as_tensor(static, dtype=torch.float32, device=device)
         )
         self.observed_feature = observed_feature
+        # Covariate columns taken relative to their window (minus their mean over its history).
+        self.centred = (
+            None
+            if centred is None or self.covariates is None or not np.any(centred)
+            else torch.as_tensor(np.asarray(centred, dtype=bool), device=device)
+        )
         self.baseline = (
             None
             if baseline is None
@@ -189,6 +196,17 @@ class WindowBatches:
 
     def __len__(self) -> int:
         return len(self.windows)
+
+    @property
+    def covariate_widths(self) -> tuple[int, int]:
+        """Covariate features (X, calendar, static) at the end of every encoder and decoder step.
+
+        They come last in ``source`` and ``target_in`` (see :meth:`batch`), which is where
+        :class:`~tsattn.core.gate.CovariateGate` gates them.
+        """
+        static = 0 if self.static is None else self.static.shape[1]
+        columns = 0 if self.covariates is None else self.covariates.shape[1]
+        return columns + static, (self.n_future if self.covariates is not None else 0) + static
 
     def batch(self, index: np.ndarray | slice) -> dict[str, torch.Tensor]:
         """Gather the windows at ``index``.
@@ -279,6 +297,8 @@ class WindowBatches:
             inside = (position >= start[:, None]) & (position < self.cov_ends[series][:, None])
             rows = self.covariates[position.clamp(0, len(self.covariates) - 1)]  # (B, I + H, C)
             rows = torch.where(inside[..., None], rows, torch.zeros((), device=self.device))
+            if self.centred is not None:
+                rows = self._centre(rows, inside)
             encoder.append(rows[:, : self.input_size])  # (B, I, C)
             if self.n_future:
                 decoder.append(rows[:, self.input_size :, : self.n_future])  # (B, H, C_future)
@@ -287,6 +307,22 @@ class WindowBatches:
             encoder.append(static.expand(-1, self.input_size, -1))  # (B, I, S)
             decoder.append(static.expand(-1, self.horizon, -1))  # (B, H, S)
         return encoder, decoder
+
+    def _centre(self, rows: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
+        """(B, I + H, C) rows minus each centred column's mean over the window's history.
+
+        A covariate then enters as the target does, relative to its own window: a price as its
+        ratio to the window's usual price, a regional index as its change over the window. A
+        slow trend in a column (a consumer price index, a market size) no longer tells the
+        model the date, which it would otherwise learn as a clock and extrapolate beyond the
+        values of fit. Rows outside the series (``inside`` False, (B, I + H)) stay 0.
+        """
+        inside = inside.to(rows.dtype)[..., None]  # (B, I + H, 1)
+        weight = inside[:, : self.input_size]  # (B, I, 1)
+        count = weight.sum(1, keepdim=True).clamp(min=1)  # (B, 1, 1)
+        mean = (rows[:, : self.input_size] * weight).sum(1, keepdim=True) / count  # (B, 1, C)
+        shift = torch.where(self.centred, mean, torch.zeros((), device=rows.device))  # (B, 1, C)
+        return rows - shift * inside  # (B, I + H, C)
 
 
 def scale_targets(values: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
