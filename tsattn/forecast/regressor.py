@@ -70,11 +70,17 @@ class Seq2SeqRegressor(RegressorMixin, Seq2SeqEstimator):
         RNN and the previous target (teacher forcing) or forecast fed in at every step.
         "direct": the RNN runs over all ``Y`` columns in one call, reading only the last input
         value, and every step's state then attends to the window (Luong et al.'s order);
-        several times faster. See :class:`Seq2SeqForecaster`.
+        several times faster. See :class:`Seq2SeqForecaster`. The forecaster's default is
+        "direct"; the regressor keeps "recursive" (with ``segment_length=1``) because rows
+        come without the forecaster's baseline and epoch sizing, and on a short series at
+        these training defaults (one batch per epoch) the direct decoder forecasts worse;
+        with more optimiser steps per epoch it does as well or better
+        (``benchmarks/regressor_defaults.py``).
     segment_length : int or "auto", default=1
         Steps per RNN step: the encoder reads each window in segments of this many steps
         (and the direct decoder emits ``Y`` in segments); "auto" is
-        ``ceil(input_size / 16)``. See :class:`Seq2SeqForecaster`.
+        ``ceil(input_size / 16)``. See :class:`Seq2SeqForecaster`; 1 (not the forecaster's
+        "auto") for the reason given under ``decoder``.
     scaler : {"standard", "none"}, default="standard"
         "standard" scales each row's target column (feature 0) and its targets by the mean and
         deviation of that row's input window, and standardises the other features (covariates)
@@ -90,6 +96,9 @@ class Seq2SeqRegressor(RegressorMixin, Seq2SeqEstimator):
         Adam's learning rate.
     early_stopping_patience : int or None, default=10
         Epochs without a better validation loss before training stops; None trains all epochs.
+        Longer than the forecaster's 5: a forecaster network corrects a baseline and so
+        starts near its best forecasts, while the regressor has no baseline and learns the
+        whole mapping from its first epoch.
     validation_size : float, default=0.1
         Share of the last rows (rows are taken to be time-ordered windows) held out to choose
         the epoch whose weights are kept; 0, or too few rows to spare one, keeps the epoch with
