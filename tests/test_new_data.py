@@ -39,7 +39,7 @@ def fitted():
     panel = _panel()
     static = pd.DataFrame({"kind": ["a", "b", "a"]}, index=["s0", "s1", "s2"])
     X = _x(panel)
-    f = Seq2SeqForecaster(**tiny(quantiles=(0.1, 0.5, 0.9)))
+    f = Seq2SeqForecaster(**tiny(quantiles=(0.1, 0.5, 0.9), covariate_selection=None))
     return f.fit(panel, X=X, static=static), panel, X, static
 
 
