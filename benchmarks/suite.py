@@ -33,8 +33,7 @@ reads them, so re-running tsattn's side takes only tsattn's time. The peers need
 
 Everything runs in this process on one thread (``torch.set_num_threads(1)``); ``seconds`` is
 fit + predict. ``--attention-ablation`` adds ``attention="none"`` beside the defaults for
-every seed. ``--params`` passes extra keyword arguments to tsattn and ``--levers`` switches on
-proposed defaults from ``tsattn.forecast.priors`` (to measure them; the run then says so).
+every seed. ``--params`` passes extra keyword arguments to tsattn (the run then says so).
 """
 
 from __future__ import annotations
@@ -56,11 +55,6 @@ HERE = Path(__file__).resolve().parent
 PEERS_CACHE = HERE / "suite_peers.json"
 WALMART = HERE.parent.parent / "shared" / "data" / "walmart-store-sales.csv"
 CLASSICAL = ("seasonal_naive", "autoets", "theta", "autotheta")
-# Proposed defaults, measured here before the forecaster adopts them: "short_seasons" replaces
-# the seasonal indices by priors.short_history_indices (seasons from one or two seasons of
-# history), "input_cap" sets input_size by priors.input_size_rule (at most the median history
-# minus the horizon).
-LEVERS = ("short_seasons", "input_cap")
 
 
 @dataclasses.dataclass
@@ -186,24 +180,14 @@ def score(task: Task, forecast: pd.DataFrame, column: str = "yhat") -> float:
 # Models: each takes the task (and a seed) and returns a long frame unique_id, ds, yhat.
 
 
-def run_tsattn(task: Task, seed: int, levers: tuple[str, ...] = (), **params) -> pd.DataFrame:
+def run_tsattn(task: Task, seed: int, **params) -> pd.DataFrame:
     """tsattn's defaults: only the horizon (and, for integer time axes, the season)."""
     from tsattn import Seq2SeqForecaster
-    from tsattn.forecast import priors, seasonal
 
-    if "input_cap" in levers:
-        lengths = task.train.groupby("unique_id").size().to_numpy()
-        params.setdefault("input_size", priors.input_size_rule(lengths, task.horizon))
-    original = seasonal.panel_indices
-    if "short_seasons" in levers:
-        seasonal.panel_indices = priors.short_history_indices
     if task.pass_season:
         params.setdefault("season_length", task.season)
     model = Seq2SeqForecaster(horizon=task.horizon, random_state=seed, verbose=False, **params)
-    try:
-        return model.fit(task.train).predict().rename(columns={"y": "yhat"})
-    finally:
-        seasonal.panel_indices = original
+    return model.fit(task.train).predict().rename(columns={"y": "yhat"})
 
 
 def _seasonal_naive(task: Task) -> pd.DataFrame:
@@ -391,13 +375,6 @@ def main(argv=None) -> int:
         "--attention-ablation", action="store_true", help="also attention='none', every seed"
     )
     parser.add_argument("--params", type=json.loads, default={}, help="JSON: tsattn kwargs")
-    parser.add_argument(
-        "--levers",
-        nargs="+",
-        choices=LEVERS,
-        default=[],
-        help="proposed defaults of tsattn.forecast.priors, measured before the forecaster has them",
-    )
     args = parser.parse_args(argv)
     if not isinstance(args.params, dict):
         parser.error("--params must be a JSON object, e.g. '{\"input_size\": 60}'")
@@ -409,8 +386,8 @@ def main(argv=None) -> int:
     variants = [("tsattn", dict(args.params))]
     if args.attention_ablation:
         variants.append(("tsattn_none", {**args.params, "attention": "none"}))
-    if args.params or args.levers:
-        print(f"tsattn gets {args.params} and levers {args.levers} beside its defaults", flush=True)
+    if args.params:
+        print(f"tsattn gets {args.params} beside its defaults", flush=True)
     results = []
     tsattn_seconds = 0.0
     for name in args.datasets:
@@ -426,7 +403,7 @@ def main(argv=None) -> int:
         for label, params in variants:
             for seed in args.seeds:
                 start = time.perf_counter()
-                forecast = run_tsattn(task, seed, tuple(args.levers), **params)
+                forecast = run_tsattn(task, seed, **params)
                 seconds = time.perf_counter() - start
                 tsattn_seconds += seconds
                 rows.append(

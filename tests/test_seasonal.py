@@ -100,9 +100,69 @@ def test_panel_indices_equal_the_per_series_functions(monkeypatch, season_length
     expected = np.ones((len(lengths), season_length))
     for i in range(len(lengths)):
         series = values[offsets[i] : offsets[i + 1]].astype(np.float64)
-        if is_seasonal(series, season_length):
+        one_season = season_length < len(series) < 2 * season_length and (series > 0).all()
+        if one_season or is_seasonal(series, season_length):
             expected[i] = seasonal_indices(series, season_length)
     indices = panel_indices(values, offsets, season_length)
     assert 50 < (expected != 1).any(axis=1).sum() < len(lengths)  # both kinds present
     np.testing.assert_array_equal((indices != 1).any(axis=1), (expected != 1).any(axis=1))
     np.testing.assert_allclose(indices, expected, rtol=1e-12)
+
+
+def _panel(*series):
+    values = np.concatenate([np.asarray(s, dtype=np.float64) for s in series])
+    offsets = np.concatenate([[0], np.cumsum([len(s) for s in series])]).astype(np.int64)
+    return values, offsets
+
+
+def test_panel_indices_find_a_peak_seen_once():
+    m = 12
+    rng = np.random.default_rng(0)
+    series = 100 + rng.normal(0, 1, 20)  # 1.67 seasons
+    series[6] *= 2  # one peak, 14 steps before the end: phase (6 - 20) % 12 = 10
+    values, offsets = _panel(series)
+    indices = panel_indices(values, offsets, m)  # no test can run on 1.67 seasons
+    assert indices.shape == (1, m)
+    assert np.argmax(indices[0]) == 10
+    assert indices[0, 10] > 1.7
+    assert indices[0].mean() == pytest.approx(1.0)
+
+
+def test_panel_indices_leave_short_or_nonpositive_series_alone():
+    m = 4
+    values, offsets = _panel([1.0, 2.0, 3.0, 4.0], [5.0, -1.0, 5.0, 6.0, 7.0, 8.0])
+    np.testing.assert_array_equal(panel_indices(values, offsets, m), np.ones((2, m)))
+    np.testing.assert_array_equal(panel_indices(values, offsets, 1), np.ones((2, 1)))
+
+
+def test_panel_indices_test_two_seasons_as_the_m3_method_does():
+    m = 4
+    t = np.arange(10)
+    seasonal = 10 * (1 + 0.5 * (t % m == 0))  # 2.5 seasons of a strong season
+    flat = np.full(10, 10.0) + np.arange(10) * 0.01
+    values, offsets = _panel(seasonal, flat)
+    indices = panel_indices(values, offsets, m)
+    assert indices[0].max() > 1.2
+    np.testing.assert_array_equal(indices[1], np.ones(m))
+
+
+def test_default_input_size_leaves_the_typical_series_whole_windows():
+    from tsattn.forecast.params import default_input_size
+
+    assert default_input_size(np.array([30] * 5), horizon=18) == 12
+    assert default_input_size(np.array([100, 120]), horizon=18) == 36
+    assert default_input_size(np.array([20, 40]), horizon=3) == 8
+    assert default_input_size(np.array([5]), horizon=5) == 1
+
+
+def test_fit_warns_when_most_histories_are_shorter_than_a_season_plus_the_horizon():
+    index = pd.date_range("2020-01-01", periods=20, freq="MS")
+    y = pd.Series(100 + np.arange(20.0), index=index)
+    with pytest.warns(UserWarning, match="100% of the series have fewer than horizon"):
+        f = Seq2SeqForecaster(**tiny(horizon=9, input_size=None, max_epochs=1)).fit(y)
+    assert f.input_size_ == 11  # the median length minus the horizon
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Seq2SeqForecaster(**tiny(horizon=3, max_epochs=1)).fit(y)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
@@ -21,7 +22,9 @@ from tsattn.forecast.params import (
     check_lengths,
     check_quantiles,
     check_warm_start,
+    default_input_size,
     resolve_scaler,
+    short_history_warning,
 )
 from tsattn.forecast.seasonal import season_from_axis
 from tsattn.forecast.windows import WindowBatches, training_windows
@@ -46,15 +49,22 @@ class Seq2SeqForecaster(OutputsMixin, EvaluationMixin, Seq2SeqEstimator):
     horizon : int, default=1
         Steps ahead to forecast.
     input_size : int or None, default=None
-        Steps of history the encoder reads; None means ``max(2 * horizon, 8)``; at most the
-        longest series' length (``input_size_`` holds the size used). Series shorter than this
-        are padded and the padding is masked from attention.
+        Steps of history the encoder reads. None: ``max(2 * horizon, 8)``, at most the median
+        series length minus the horizon (so that the typical series gives whole training
+        windows), at least 1. Never more than the longest series' length (``input_size_`` holds
+        the size used). Series shorter than this are padded and the padding is masked from
+        attention.
     season_length : int or None, default=None
-        Seasonal period for a multiplicative seasonal adjustment of every series that passes
-        the M3 Theta method's 90% autocorrelation test (positive values, three seasons): the
-        network forecasts the adjusted series and the forecast is reseasonalised. None takes it
-        from the frequency (12 for monthly, 4 quarterly, 52 weekly, 7 daily, 24 hourly; 1 for
-        integer or numpy time axes); 1 switches the adjustment off.
+        Seasonal period of a multiplicative seasonal adjustment: the network forecasts the
+        adjusted series and the forecast is reseasonalised with each series' own indices. A
+        series of two seasons or more of positive values is adjusted when it passes the M3
+        Theta method's 90% autocorrelation test; one of more than one but fewer than two
+        seasons takes the indices of the one season it has (no test can find a season there,
+        and last year's peak is the best evidence of the next); shorter series are not
+        adjusted. None takes the period from the frequency (12 for monthly, 4 quarterly, 52
+        weekly, 7 daily, 24 hourly; 1 for integer or numpy time axes); 1 switches the
+        adjustment off. ``fit`` warns when 80% of the series or more are shorter than the
+        horizon plus one season.
     missing : {"error", "mask"}, default="error"
         NaN in ``y``: "error" refuses them; "mask" keeps them out of the scaling, the encoder
         input (which gets a 0/1 "observed" feature) and the loss, so gaps need no imputation.
@@ -376,9 +386,14 @@ class Seq2SeqForecaster(OutputsMixin, EvaluationMixin, Seq2SeqEstimator):
             panel, indices, states = adjusted_histories(panel, season, self.baseline is not None)
             scaler = resolve_scaler(self.scaler, panel.values)
             observed_feature = self.missing == "mask"
+            if input_size is None:
+                input_size = default_input_size(panel.lengths, horizon)
             # An input longer than the longest series would read padding only, and a huge one
             # would size every batch by it.
             input_size = min(input_size, int(panel.lengths.max()))
+            warning = short_history_warning(panel.lengths, horizon, season)
+            if warning is not None:
+                warnings.warn(warning, UserWarning, stacklevel=2)
         seed = self._seed()
 
         train_windows, valid_windows = training_windows(

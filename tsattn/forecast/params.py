@@ -14,8 +14,8 @@ COVARIATE_SCALINGS = ("window", "series")
 BASELINES = ("theta",)  # or None
 
 
-def check_forecaster_params(est) -> tuple[int, int]:
-    """Validate every parameter; returns the horizon and the resolved input size."""
+def check_forecaster_params(est) -> tuple[int, int | None]:
+    """Validate every parameter; returns the horizon and ``input_size`` (None: from the data)."""
     horizon = check_int("horizon", est.horizon)
     input_size = check_int("input_size", est.input_size, allow_none=True)
     network.check_model_params(est)
@@ -35,7 +35,7 @@ def check_forecaster_params(est) -> tuple[int, int]:
     if est.covariate_selection is not None:
         check_option("covariate_selection", est.covariate_selection, ("validation",))
     check_int("season_length", est.season_length, allow_none=True)
-    return horizon, input_size if input_size is not None else max(2 * horizon, 8)
+    return horizon, input_size
 
 
 def resolve_scaler(scaler: str, values: np.ndarray) -> str:
@@ -91,3 +91,33 @@ def check_warm_start(previous, horizon: int, levels) -> None:
             f"quantiles {previous.quantiles}), but horizon or quantiles changed: set "
             "warm_start=False to fit a new model"
         )
+
+
+def default_input_size(lengths: np.ndarray, horizon: int) -> int:
+    """``max(2 * horizon, 8)``, at most the median series length minus the horizon, at least 1.
+
+    A training window needs ``input_size + horizon`` values; where the typical series is shorter
+    than that, every window's history would be mostly padding and no window would show the
+    network the input length ``predict`` reads. Capping the input at what the median series
+    holds keeps whole windows for half the series at least.
+    """
+    cap = int(np.median(lengths)) - int(horizon)
+    return max(min(max(2 * int(horizon), 8), cap), 1)
+
+
+def short_history_warning(lengths: np.ndarray, horizon: int, season_length: int) -> str | None:
+    """A warning where most histories cannot support the model, else None.
+
+    Most series (80% or more) shorter than the horizon plus one season: the network sees few
+    whole training windows, and their seasons come from one season at most.
+    """
+    need = horizon + max(season_length, 1)
+    share = float(np.mean(np.asarray(lengths) < need))
+    if share < 0.8:
+        return None
+    season = f" + one season ({season_length})" if season_length > 1 else ""
+    return (
+        f"{share:.0%} of the series have fewer than horizon ({horizon}){season} = {need} "
+        "values: training windows are few and short, so the forecasts lean on the statistical "
+        "baseline and the seasonal indices of the history there is"
+    )

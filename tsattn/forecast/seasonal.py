@@ -34,10 +34,11 @@ def is_seasonal(values: np.ndarray, season_length: int) -> bool:
     """Whether the autocorrelation at lag ``season_length`` is significant at 90%.
 
     The test of the M3 Theta method: ``|r_m| > 1.645 * sqrt((1 + 2 * sum_{k<m} r_k^2) / n)``,
-    asked only of series with at least three seasons of strictly positive values.
+    asked of series with at least two seasons of strictly positive values (as statsforecast's
+    Theta asks it).
     """
     n, m = len(values), season_length
-    if m < 2 or n < 3 * m or not (values > 0).all():
+    if m < 2 or n < 2 * m or not (values > 0).all():
         return False
     centred = values - values.mean()
     denominator = float(centred @ centred)
@@ -85,8 +86,16 @@ def seasonal_indices(values: np.ndarray, season_length: int) -> np.ndarray:
 def panel_indices(values: np.ndarray, offsets: np.ndarray, season_length: int) -> np.ndarray:
     """Indices of every series of a panel: (n_series, m), all ones where not seasonal.
 
-    The same test and decomposition as :func:`is_seasonal` and :func:`seasonal_indices`,
-    computed for many series at once: series of similar lengths are padded into one block, so
+    The rule, by each series' length n in seasons of m positive values:
+
+    * two seasons or more: :func:`seasonal_indices` where :func:`is_seasonal`'s test finds a
+      season;
+    * more than one season but fewer than two: the indices of the one season there is, untested.
+      No test has the power to find a season in so little, yet last year's peak is the best
+      evidence of the next one (a new product's first Christmas, a store's first year);
+    * one season or less, or any value <= 0: all ones.
+
+    Computed for many series at once: series of similar lengths are padded into one block, so
     the cost is a few array operations per block rather than per series (equal to the
     per-series functions up to rounding in the last bits).
     """
@@ -96,8 +105,9 @@ def panel_indices(values: np.ndarray, offsets: np.ndarray, season_length: int) -
         return indices
     offsets = np.asarray(offsets, dtype=np.int64)
     lengths = np.diff(offsets)
-    # Only series of at least three seasons are tested; similar lengths share a padded block.
-    order = np.flatnonzero(lengths >= 3 * season_length)
+    # Series of more than one season get indices (tested from two seasons on); similar lengths
+    # share a padded block.
+    order = np.flatnonzero(lengths > season_length)
     order = order[np.argsort(lengths[order], kind="stable")]
     begin = 0
     while begin < len(order):
@@ -107,6 +117,9 @@ def panel_indices(values: np.ndarray, offsets: np.ndarray, season_length: int) -
         chunk = order[begin:end]
         block, inside = _padded(values, offsets, chunk)
         seasonal = _seasonal_rows(block, inside, season_length)
+        short = lengths[chunk] < 2 * season_length
+        positive = ((block > 0) | ~inside).all(axis=1)
+        seasonal = np.where(short, positive, seasonal)
         if seasonal.any():
             rows = chunk[seasonal]
             indices[rows] = _block_indices(block[seasonal], lengths[rows], season_length)
@@ -130,7 +143,7 @@ def _padded(values: np.ndarray, offsets: np.ndarray, chunk: np.ndarray):
 
 
 def _seasonal_rows(block: np.ndarray, inside: np.ndarray, m: int) -> np.ndarray:
-    """:func:`is_seasonal` of every row of a padded block (rows of at least ``3 m`` values)."""
+    """:func:`is_seasonal` of every row of a padded block (rows of at least ``2 m`` values)."""
     n = inside.sum(axis=1)  # (k,)
     positive = ((block > 0) | ~inside).all(axis=1)  # NaN is not positive
     centred = np.where(inside, block - block.sum(axis=1, keepdims=True) / n[:, None], 0.0)
