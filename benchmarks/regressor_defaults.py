@@ -12,6 +12,8 @@ Every other parameter is the regressor's default unless given on the command lin
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/regressor_defaults.py
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/regressor_defaults.py --batch-size 32 \
         --learning-rate 0.01      # the README's settings
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/regressor_defaults.py --max-epochs 200 \
+        --patience 20             # longer training at the default batch size and rate
 """
 
 from __future__ import annotations
@@ -51,11 +53,18 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--learning-rate", type=float, default=None)
+    parser.add_argument("--max-epochs", type=int, default=None)
+    parser.add_argument("--patience", type=int, default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
     overrides = {
         name: value
-        for name, value in (("batch_size", args.batch_size), ("learning_rate", args.learning_rate))
+        for name, value in (
+            ("batch_size", args.batch_size),
+            ("learning_rate", args.learning_rate),
+            ("max_epochs", args.max_epochs),
+            ("early_stopping_patience", args.patience),
+        )
         if value is not None
     }
     print(f"overrides: {overrides or 'none (defaults)'}")
