@@ -23,15 +23,13 @@ import numpy as np
 import pandas as pd
 import torch
 
+from tsattn.forecast.combination import baseline_kind, baseline_states
 from tsattn.forecast.conformal import Calibration
 from tsattn.forecast.covariates import CovariateSpec, Design, apply_design, future_design
 from tsattn.forecast.panel import Panel, TimeAxis, from_forecasts, to_panel
 from tsattn.forecast.seasonal import deseasonalize
-from tsattn.forecast.theta import theta_states
 from tsattn.forecast.windows import WINDOW_SCALERS, WindowBatches, forecast_windows
 
-# The Theta baseline's state per window: what theta_forecast needs to extend it.
-BASELINE_STATE_SIZE = 4
 # The fields ``fit`` decides once; new histories keep them.
 FITTED_SETTINGS = (
     "horizon",
@@ -45,15 +43,15 @@ FITTED_SETTINGS = (
 
 
 def adjusted_histories(
-    panel: Panel, season_length: int, with_baseline: bool
+    panel: Panel, season_length: int, baseline: str | None
 ) -> tuple[Panel, np.ndarray, np.ndarray | None]:
-    """The seasonally adjusted panel, its (n, m) indices and the Theta states at every value.
+    """The seasonally adjusted panel, its (n, m) indices and the baseline's states at every value.
 
     The one preparation of histories ``fit`` trains on and new histories are forecast from.
     """
     values, indices = deseasonalize(panel.values, panel.offsets, season_length)
     panel = dataclasses.replace(panel, values=values)
-    states = theta_states(panel.values, panel.offsets) if with_baseline else None
+    states = None if baseline is None else baseline_states(panel.values, panel.offsets, baseline)
     return panel, indices, states
 
 
@@ -79,7 +77,7 @@ class ForecastContext:
     covariate_means: np.ndarray | None = None  # per-series means of the relative columns
     covariate_context: np.ndarray | None = None  # (sum of tails, C) float32, scaled
     static: np.ndarray | None = None  # (n, S) float32, encoded
-    baseline_end: np.ndarray | None = None  # (n, 4) the Theta state at every series' end
+    baseline_end: np.ndarray | None = None  # (n, 4 or 7) the baseline's state at every end
     calibration: Calibration | None = None
 
     @property
@@ -172,9 +170,8 @@ class ForecastContext:
         design = apply_design(spec, panel, X, static)
         if known_static is not None:
             design = dataclasses.replace(design, spec=self.spec, static=known_static)
-        adjusted, indices, states = adjusted_histories(
-            panel, self.season_length, self.baseline_end is not None
-        )
+        kind = None if self.baseline_end is None else baseline_kind(self.baseline_end)
+        adjusted, indices, states = adjusted_histories(panel, self.season_length, kind)
         return adjusted, design, indices, states
 
     def _static_rows(self, ids: list) -> np.ndarray:
@@ -210,7 +207,7 @@ class ForecastContext:
         baseline = None
         if self.baseline_end is not None:
             # Forecasts read the state at each series' last value: the end of its context.
-            baseline = np.zeros((len(self.values), BASELINE_STATE_SIZE), dtype=np.float32)
+            baseline = np.zeros((len(self.values), self.baseline_end.shape[1]), dtype=np.float32)
             baseline[self.offsets[1:] - 1] = self.baseline_end
         return WindowBatches(
             self.values,

@@ -125,12 +125,14 @@ class Seq2SeqForecaster(OutputsMixin, EvaluationMixin, Seq2SeqEstimator):
         steps or fewer: ``ceil(input_size / 16)``, 3 for 36 monthly or 48 weekly values, 1 up
         to 16. Attention weights are reported per step, a segment's weight shared equally by
         its steps; the fitted value is in ``segment_length_``.
-    baseline : {"theta", None}, default="theta"
+    baseline : {"theta", "theta_holt", None}, default="theta"
         A statistical forecast the network learns to correct, as the M4 winner (ES-RNN) built
-        on exponential smoothing: "theta" is the Theta method (the M3 winner: exponential
-        smoothing plus half the linear trend, on the seasonally adjusted values), computed from
-        every window's own history; the network reads it at every decoder step and adds its
-        output to it. None: the network forecasts on its own.
+        on exponential smoothing, computed on the seasonally adjusted values from every
+        window's own history; the network reads it at every decoder step and adds its output
+        to it. "theta" is the Theta method (the M3 winner: exponential smoothing plus half the
+        linear trend); "theta_holt" the mean of Theta and damped-trend Holt (a combination of
+        simple methods, whose trend bends where Theta's keeps rising). None: the network
+        forecasts on its own.
     covariate_gate : bool, default=True
         Multiply every covariate feature (X, calendar, static) by a learnt gate in (0, 1),
         started nearly closed (0.12), so a fresh model forecasts as the model without
@@ -383,7 +385,7 @@ class Seq2SeqForecaster(OutputsMixin, EvaluationMixin, Seq2SeqEstimator):
             )
             season = self.season_length
             season = season_from_axis(panel.axis) if season is None else season
-            panel, indices, states = adjusted_histories(panel, season, self.baseline is not None)
+            panel, indices, states = adjusted_histories(panel, season, self.baseline)
             scaler = resolve_scaler(self.scaler, panel.values)
             observed_feature = self.missing == "mask"
             if input_size is None:

@@ -22,11 +22,11 @@ from sklearn.utils import check_random_state
 from tsattn._validation import check_int
 from tsattn.estimator import in_chunks
 from tsattn.forecast import network
+from tsattn.forecast.combination import baseline_kind, baseline_states
 from tsattn.forecast.covariates import CovariateSpec, apply_design
 from tsattn.forecast.panel import to_panel
 from tsattn.forecast.params import check_lengths
 from tsattn.forecast.seasonal import deseasonalize
-from tsattn.forecast.theta import theta_states
 from tsattn.forecast.windows import WindowBatches, training_windows
 
 __all__ = ["Feature", "feature_blocks", "permutation_importance", "select_covariates"]
@@ -158,7 +158,10 @@ def _validation_batches(est, y: Any, X: Any, static: Any) -> WindowBatches:
         panel.lengths, context.input_size, context.horizon, est.validation_size
     )
     windows = valid if len(valid) else train
-    baseline = None if context.baseline_end is None else theta_states(values, panel.offsets)
+    baseline = None
+    if context.baseline_end is not None:
+        kind = baseline_kind(context.baseline_end)
+        baseline = baseline_states(values, panel.offsets, kind)
     return WindowBatches(
         values,
         panel.offsets,

@@ -11,7 +11,7 @@ from tsattn.forecast.windows import WINDOW_SCALERS
 
 MISSING = ("error", "mask")
 COVARIATE_SCALINGS = ("window", "series")
-BASELINES = ("theta",)  # or None
+BASELINES = ("theta", "theta_holt")  # or None
 
 
 def check_forecaster_params(est) -> tuple[int, int | None]:

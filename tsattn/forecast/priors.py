@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from tsattn.forecast.combination import baseline_forecast, baseline_states
 from tsattn.forecast.seasonal import panel_indices, phase_of_history
-from tsattn.forecast.theta import theta_forecast, theta_states
 
 __all__ = [
     "choose",
@@ -42,13 +42,18 @@ def seasonal_naive_forecasts(
 
 
 def theta_forecasts(
-    values: np.ndarray, offsets: np.ndarray, horizon: int, season_length: int
+    values: np.ndarray,
+    offsets: np.ndarray,
+    horizon: int,
+    season_length: int,
+    baseline: str = "theta",
 ) -> np.ndarray:
-    """The forecaster's own Theta baseline from each series' end: (n_series, horizon).
+    """The forecaster's own baseline from each series' end: (n_series, horizon).
 
     The same method the network corrects: multiplicative seasonal adjustment where the M3
-    test finds a season (:func:`tsattn.forecast.seasonal.panel_indices`), then
-    :func:`tsattn.forecast.theta.theta_states`, then the indices put back.
+    test finds a season (:func:`tsattn.forecast.seasonal.panel_indices`), then the
+    ``baseline`` ("theta" or "theta_holt", see :mod:`tsattn.forecast.combination`), then the
+    indices put back.
     """
     values = np.asarray(values, dtype=np.float64)
     lengths = np.diff(offsets)
@@ -56,8 +61,8 @@ def theta_forecasts(
     indices = panel_indices(values, offsets, m)  # (n, m)
     rows = np.repeat(np.arange(len(lengths)), lengths)
     adjusted = values / indices[rows, phase_of_history(offsets, m)] if m > 1 else values
-    states = theta_states(adjusted, offsets)[offsets[1:] - 1]  # (n, 4) at each series' end
-    forecast = theta_forecast(torch.from_numpy(states), horizon).double().numpy()  # (n, H)
+    states = baseline_states(adjusted, offsets, baseline)[offsets[1:] - 1]  # at each end
+    forecast = baseline_forecast(torch.from_numpy(states), horizon).double().numpy()  # (n, H)
     return forecast * indices[:, np.arange(horizon) % m]
 
 

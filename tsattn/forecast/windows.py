@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from tsattn.forecast.theta import theta_forecast
+from tsattn.forecast.combination import baseline_forecast
 
 # The per-window scalers WindowBatches implements (the forecaster's ``scaler`` choices).
 WINDOW_SCALERS = ("standard", "log", "none")
@@ -135,9 +135,9 @@ class WindowBatches:
     observed_feature : bool
         Add a 0/1 "observed" feature to the encoder input (``missing="mask"``).
     baseline : numpy.ndarray or None
-        (rows, 4) :func:`~tsattn.forecast.theta.theta_states` aligned with ``values``: each
-        window then carries the Theta method's forecast from its origin, scaled as the
-        targets, as ``base`` and as a decoder input; the model forecasts the correction to it.
+        (rows, width) :func:`~tsattn.forecast.combination.baseline_states` aligned with
+        ``values``: each window then carries the baseline's forecast from its origin, scaled as
+        the targets, as ``base`` and as a decoder input; the model forecasts the correction.
     """
 
     def __init__(
@@ -220,7 +220,7 @@ class WindowBatches:
             (the previous true value at each step, then the known covariates and static
             features), ``target`` (B, H) scaled targets (NaN beyond a series' end or where
             missing), ``loc`` and ``scale`` (B, 1); ``future`` (B, H, F_dec - 1) the decoder's
-            inputs besides the target when there are any; ``base`` (B, H) the scaled Theta
+            inputs besides the target when there are any; ``base`` (B, H) the scaled baseline
             forecast with a ``baseline``; ``level`` (B, 1) the window's level with the "log"
             scaler (forecasts are ``level * expm1(loc + scale * output)``).
         """
@@ -244,8 +244,8 @@ class WindowBatches:
         base = None
         if self.baseline is not None:
             # The state after the last value before the origin: forecasts from the origin.
-            states = self.baseline[(start + origin - 1).clamp(min=0)]  # (B, 4)
-            base = theta_forecast(states, self.horizon)  # (B, H)
+            states = self.baseline[(start + origin - 1).clamp(min=0)]  # (B, width)
+            base = baseline_forecast(states, self.horizon)  # (B, H)
         if self.scaler == "log":
             # log(1 + x / level): errors become relative to the window's level (what sMAPE and
             # MAPE measure), and zeros of intermittent sales stay finite.

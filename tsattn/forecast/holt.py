@@ -1,0 +1,162 @@
+"""Holt's damped-trend method from every origin of every series, as :mod:`theta` does for Theta.
+
+Damped Holt (Gardner & McKenzie, 1985) is exponential smoothing of a level and a trend whose
+forecast flattens out:
+
+    forecast(h) = level_T + (phi + phi^2 + ... + phi^h) * trend_T,
+
+with one-step updates ``e = y - (l + phi * b)``, ``l <- l + phi * b + alpha * e``,
+``b <- phi * b + beta * e``. It is the trend model ETS chooses most often on yearly and
+non-seasonal data, where the Theta method's straight half-slope keeps rising: in the M3 and
+M4 competitions the mean of the two forecasts is more accurate than either, since their
+errors differ where trends bend.
+
+As in :func:`tsattn.forecast.theta.theta_states`, a training window needs the forecast from
+its own origin, so the method runs once over every series for a fixed grid of ``(alpha, beta,
+phi)`` at once, and after every value keeps the combination with the smallest squared
+one-step error so far. The initial level and trend are those that minimise that error: level,
+trend and every error are linear in them, so running sums of the errors' coefficients give
+the best initial state of every prefix in closed form (a 2 x 2 least-squares problem).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+# The smoothing grid: level weights from slow to naive, trend weights as shares of the level
+# weight (beta <= alpha, as ETS requires), damping in ETS's usual range [0.8, 0.98]. The first
+# combination, the most conservative, is kept where the history cannot tell them apart.
+_ALPHAS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0)
+_BETA_SHARES = (0.01, 0.05, 0.2, 0.5)
+_PHIS = (0.8, 0.9, 0.95, 0.98)
+_GRID = np.meshgrid(np.array(_ALPHAS), np.array(_BETA_SHARES), np.array(_PHIS), indexing="ij")
+ALPHAS = _GRID[0].ravel()  # (G,) level weights
+BETAS = (_GRID[0] * _GRID[1]).ravel()  # (G,) trend weights
+PHIS = _GRID[2].ravel()  # (G,) damping
+# The initial trend is shrunk towards 0 by this share of the level's weight in the errors, so
+# that one or two values (which any trend fits exactly) start flat instead of undetermined.
+_TREND_RIDGE = 1e-6
+# Series are smoothed in chunks of at most this many (series x time) cells and this many
+# series: every step holds about twenty (series x grid) arrays.
+_CHUNK_CELLS = 1 << 19
+_CHUNK_SERIES = 2048
+HOLT_STATE_SIZE = 3
+
+
+def holt_states(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Damped Holt's state after every value of every series.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        (rows,) the panel's values, series after series; NaN is a missing value (skipped).
+    offsets : numpy.ndarray
+        (n_series + 1,) series boundaries.
+
+    Returns
+    -------
+    numpy.ndarray
+        (rows, 3) float32: level, trend and damping ``phi`` of the best grid combination after
+        each row's value. A forecast from origin ``t`` reads row ``start + t - 1``.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    offsets = np.asarray(offsets, dtype=np.int64)
+    lengths = np.diff(offsets)
+    states = np.zeros((len(values), HOLT_STATE_SIZE), dtype=np.float32)
+    if len(values) == 0:
+        return states
+    order = np.argsort(lengths, kind="stable")  # similar lengths share a padded chunk
+    begin = 0
+    while begin < len(order):
+        end = begin + 1
+        while (
+            end < len(order)
+            and end - begin < _CHUNK_SERIES
+            and (end - begin + 1) * int(lengths[order[end]]) <= _CHUNK_CELLS
+        ):
+            end += 1
+        chunk = order[begin:end]
+        width = int(lengths[chunk].max())
+        block = np.full((len(chunk), width), np.nan)  # (n, T) padded with NaN
+        rows = offsets[chunk][:, None] + np.arange(width)  # (n, T)
+        inside = np.arange(width) < lengths[chunk][:, None]  # (n, T)
+        block[inside] = values[rows[inside]]
+        states[rows[inside]] = _block_states(block)[inside]
+        begin = end
+    return states
+
+
+def _block_states(block: np.ndarray) -> np.ndarray:
+    """:func:`holt_states` of a padded (n, T) block (NaN: missing or padding): (n, T, 3)."""
+    n, width = block.shape
+    observed = ~np.isnan(block)  # (n, T)
+    y = np.nan_to_num(block)  # (n, T)
+    alpha, beta, phi = ALPHAS[None], BETAS[None], PHIS[None]  # (1, G) each
+    shape = (n, len(ALPHAS))
+    # Level and trend as (value with a zero initial state) + coefficients of (l0, b0).
+    level, trend = np.zeros(shape), np.zeros(shape)  # (n, G)
+    level_l0, level_b0 = np.ones(shape), np.zeros(shape)
+    trend_l0, trend_b0 = np.zeros(shape), np.ones(shape)
+    # Running sums of the errors r - c1 * l0 - c2 * b0: r r, r c1, r c2, c1 c1, c1 c2, c2 c2.
+    s_rr, s_r1, s_r2, s_11, s_12, s_22 = (np.zeros(shape) for _ in range(6))
+    out = np.zeros((n, width, HOLT_STATE_SIZE))
+    rows = np.arange(n)
+    for step in range(width):
+        seen, value = observed[:, step][:, None], y[:, step][:, None]  # (n, 1) each
+        r = value - (level + phi * trend)  # (n, G)
+        c1, c2 = level_l0 + phi * trend_l0, level_b0 + phi * trend_b0  # (n, G) each
+        s_rr = np.where(seen, s_rr + r * r, s_rr)
+        s_r1 = np.where(seen, s_r1 + r * c1, s_r1)
+        s_r2 = np.where(seen, s_r2 + r * c2, s_r2)
+        s_11 = np.where(seen, s_11 + c1 * c1, s_11)
+        s_12 = np.where(seen, s_12 + c1 * c2, s_12)
+        s_22 = np.where(seen, s_22 + c2 * c2, s_22)
+        level, trend = (
+            np.where(seen, level + phi * trend + alpha * r, level),
+            np.where(seen, phi * trend + beta * r, trend),
+        )
+        # e = r - c1 l0 - c2 b0, so the l0 and b0 coefficients move by -alpha c and -beta c.
+        level_l0, level_b0, trend_l0, trend_b0 = (
+            np.where(seen, (1 - alpha) * c1, level_l0),
+            np.where(seen, (1 - alpha) * c2, level_b0),
+            np.where(seen, phi * trend_l0 - beta * c1, trend_l0),
+            np.where(seen, phi * trend_b0 - beta * c2, trend_b0),
+        )
+        # The best (l0, b0): solve [[s_11, s_12], [s_12, s_22 + ridge]] x = [s_r1, s_r2].
+        d22 = s_22 + _TREND_RIDGE * s_11
+        det = s_11 * d22 - s_12 * s_12
+        ok = det > 0
+        l0 = np.divide(d22 * s_r1 - s_12 * s_r2, det, out=np.zeros(shape), where=ok)
+        b0 = np.divide(s_11 * s_r2 - s_12 * s_r1, det, out=np.zeros(shape), where=ok)
+        error = s_rr - 2 * (l0 * s_r1 + b0 * s_r2) + l0 * l0 * s_11 + 2 * l0 * b0 * s_12
+        error = error + b0 * b0 * s_22  # (n, G)
+        # Errors within rounding of the best are ties, which go to the earliest combination.
+        best = error.min(axis=1, keepdims=True)  # (n, 1)
+        tolerance = 1e-9 * np.abs(s_rr).max(axis=1, keepdims=True)  # (n, 1)
+        choice = np.argmax(error <= best + tolerance, axis=1)  # (n,)
+        out[:, step, 0] = (level + level_l0 * l0 + level_b0 * b0)[rows, choice]
+        out[:, step, 1] = (trend + trend_l0 * l0 + trend_b0 * b0)[rows, choice]
+        out[:, step, 2] = PHIS[choice]
+    return out
+
+
+def holt_forecast(states: torch.Tensor, horizon: int) -> torch.Tensor:
+    """Damped Holt forecasts of ``horizon`` steps from states read at each window's origin.
+
+    Parameters
+    ----------
+    states : torch.Tensor
+        (B, 3) rows of :func:`holt_states` (level, trend, phi).
+    horizon : int
+        Steps to forecast.
+
+    Returns
+    -------
+    torch.Tensor
+        (B, horizon) forecasts in the units of the values.
+    """
+    level, trend, phi = states.unbind(-1)  # (B,) each
+    steps = torch.arange(1, horizon + 1, device=states.device, dtype=states.dtype)  # (H,)
+    damping = torch.cumsum(phi[:, None] ** steps[None, :], dim=1)  # (B, H)
+    return level[:, None] + trend[:, None] * damping  # (B, H)
