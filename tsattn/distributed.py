@@ -192,26 +192,26 @@ def resolve_device(device: str | torch.device) -> torch.device:
         resolved = None
     if resolved is None or resolved.type not in ("cpu", "cuda", "mps"):
         raise ValueError(
-            f"device must be one of {DEVICES} or a torch.device, got {device!r}; this machine "
-            f"offers {_offered()}"
+            f"device must be one of {DEVICES} or a torch.device, got {device!r} (this machine "
+            f"offers {_offered()})"
         )
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(
-            f"device={device!r} asks for CUDA but torch finds no CUDA GPU here; this machine "
-            f"offers {_offered()}"
+            f"device={device!r} asks for CUDA but torch finds no CUDA GPU here; use "
+            f"device='auto' or 'cpu' (this machine offers {_offered()})"
         )
     if resolved.type == "cuda" and resolved.index is not None:
         count = torch.cuda.device_count()
         if resolved.index >= count:
             raise ValueError(
                 f"device={device!r} asks for GPU {resolved.index} but torch finds {count} CUDA "
-                f"GPU(s) here; this machine offers {_offered()}"
+                f"GPU(s) here (this machine offers {_offered()})"
             )
     if resolved.type == "mps" and not mps_available():
         raise ValueError(
             f"device={device!r} asks for Apple's MPS but this torch build or machine has none "
-            f"(MPS needs Apple silicon and a torch built with it); this machine offers "
-            f"{_offered()}"
+            f"(MPS needs Apple silicon and a torch built with it); use device='auto' or 'cpu' "
+            f"(this machine offers {_offered()})"
         )
     if resolved.type == "cuda" and resolved.index is None:
         return cuda_device()
