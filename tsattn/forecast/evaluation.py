@@ -29,15 +29,18 @@ def backtest(
     n_windows: int = 3,
     step: int | None = None,
     refit: bool = True,
+    metrics: bool = True,
 ):
     """Rolling-origin forecasts and metrics; see ``Seq2SeqForecaster.backtest``.
 
     With ``refit`` a clone of ``estimator`` is fitted up to every cutoff; without, the fitted
-    ``estimator`` forecasts every cutoff from the histories up to it.
+    ``estimator`` forecasts every cutoff from the histories up to it. ``metrics=False`` skips
+    the metrics table (None is returned in its place).
 
     Returns
     -------
-    forecasts, metrics : pandas.DataFrame
+    forecasts : pandas.DataFrame
+    metrics : pandas.DataFrame or None
     """
     if refit:
         horizon = check_int("horizon", estimator.horizon)
@@ -75,6 +78,8 @@ def backtest(
         frame = frame.merge(actual, on=["unique_id", "ds"], how="left")
         frame = frame[["unique_id", "ds", "cutoff", "y", "forecast"]]
         frames.append(frame)
+        if not metrics:
+            continue
         scored = frame.dropna(subset=["y"])
         train = pd.concat(
             [part.iloc[: len(part) - cut] for _, part in actual.groupby("unique_id", sort=False)]
@@ -85,7 +90,7 @@ def backtest(
         except ValueError:  # mase is undefined where a series is constant in-sample
             table = evaluate(*pair, metrics=BACKTEST_METRICS[:-1]).assign(mase=np.nan)
         rows.append({"window": k, "cutoff": frame["cutoff"].max(), **table.iloc[0].to_dict()})
-    return pd.concat(frames, ignore_index=True), pd.DataFrame(rows)
+    return pd.concat(frames, ignore_index=True), pd.DataFrame(rows) if metrics else None
 
 
 def score(estimator, y, X=None) -> float:
@@ -160,7 +165,7 @@ class EvaluationMixin:
             Long: ``unique_id``, ``ds``, ``cutoff``, ``y`` (actual) and ``forecast``.
         """
         check_is_fitted(self, "context_")
-        return backtest(self, y, X, static, n_windows, step, refit=False)[0]
+        return backtest(self, y, X, static, n_windows, step, refit=False, metrics=False)[0]
 
     def score(self, y, X=None):
         """Minus the mean absolute error of :meth:`predict` against the actual values ``y``.
