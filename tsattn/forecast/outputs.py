@@ -1,21 +1,118 @@
-"""The forecaster's outputs beyond the point forecast: quantiles, intervals, attention weights.
+"""What a fitted forecaster gives: forecasts, quantiles, calibrated intervals, attention weights.
 
-:class:`OutputsMixin` gives :class:`~tsattn.Seq2SeqForecaster` these methods; they read the
-fitted (or new histories') context and the module through the forecaster's ``_context`` and
-``_forecast_array``, as ``predict`` does.
+:class:`OutputsMixin` gives :class:`~tsattn.Seq2SeqForecaster` its prediction methods. Each
+reads the trained module (``module_``) and a :class:`~tsattn.forecast.context.ForecastContext`:
+the fitted one, or one built from new histories ``y``; never a constructor parameter.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.validation import check_is_fitted
 
 from tsattn._validation import check_float
-from tsattn.forecast import conformal
+from tsattn.estimator import in_chunks
+from tsattn.forecast import conformal, network
+from tsattn.forecast.context import ForecastContext
 
 
 class OutputsMixin:
-    """Quantiles, calibrated intervals and attention weights (see :class:`~tsattn.Seq2SeqForecaster`)."""
+    """Prediction methods of :class:`~tsattn.Seq2SeqForecaster`."""
+
+    def predict(self, X=None, *, y=None, static=None):
+        """Forecast ``horizon_`` steps after the end of every series.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame, numpy.ndarray or None
+            The known-in-advance covariates over the ``horizon_`` steps after every series'
+            end, in the format ``fit`` got X (other rows are ignored; past-only columns may be
+            left out); with new histories ``y``, X covers their history too. An array X is
+            indexed as in ``fit``: row 0 is y's row 0, so it holds the history's rows followed
+            by the horizon's. Needed when the model was fit with known covariates.
+        y : pandas.Series, pandas.DataFrame, numpy.ndarray or None, default=None
+            New histories to forecast from, in any format ``fit`` accepts (updated histories
+            of fitted series, or series never seen in ``fit``); the forecasts follow each
+            series' end and come back in y's format. None: the histories of ``fit``.
+        static : pandas.DataFrame or None, default=None
+            With ``y``: static features of its series (needed for series not seen in ``fit``
+            when the model reads static features).
+
+        Returns
+        -------
+        pandas.Series, pandas.DataFrame or numpy.ndarray
+            The same kind of object ``fit`` got: a Series with the future timestamps; a wide
+            DataFrame with one column per series; a long DataFrame with ``unique_id``, ``ds``,
+            ``y``; or an array of shape (horizon,) or (horizon, n_series).
+
+        Raises
+        ------
+        ValueError
+            If X does not cover the horizon, or the forecasts are not finite (a diverged model);
+            if X holds NaN or inf where it is read, or a known column's value lies more than
+            10 spans beyond the range ``fit`` saw in that column (below ``min - 10 * span`` or
+            above ``max + 10 * span``, ``span = max - min``, or ``max(|max|, 1)`` for a column
+            constant in fit): a price typed in cents instead of dollars is refused, naming the
+            column, the range and the value.
+        """
+        context = self._context(y, X, static)
+        return context.format(self._point_forecasts(X, context))
+
+    def _context(self, y, X, static) -> ForecastContext:
+        """The fitted context, or one of the new histories ``y``."""
+        check_is_fitted(self, "context_")
+        if y is None:
+            if static is not None:
+                raise ValueError(
+                    "static is read with new histories: pass y too, e.g. "
+                    "predict(X, y=histories, static=static)"
+                )
+            return self.context_
+        return self.context_.for_histories(y, X, static)
+
+    def _point_forecasts(self, X=None, context: ForecastContext | None = None) -> np.ndarray:
+        """(n_series, horizon) point forecasts (the median with quantiles)."""
+        context = self.context_ if context is None else context
+        forecasts = self._forecast_array(X, context)
+        if forecasts.ndim == 3:
+            forecasts = forecasts[..., context.quantiles.index(0.5)]
+        return forecasts
+
+    def _forecast_array(
+        self,
+        X=None,
+        context: ForecastContext | None = None,
+        return_weights: bool = False,
+        clip: bool = True,
+    ):
+        """(n_series, horizon) forecasts, or (n_series, horizon, Q) with quantiles.
+
+        With ``return_weights`` also the (n_series, horizon, input_size) attention weights;
+        ``clip=False`` leaves out the clipping at 0 of ``nonnegative``.
+        """
+        context = self.context_ if context is None else context
+        batches = context.window_batches(X, self.device_)
+        parts, weights = [], []
+        for index in in_chunks(len(batches)):
+            forecast, attention = network.roll_out(
+                self.module_, batches.batch(index), context.horizon, return_weights,
+                context.quantiles,
+            )  # fmt: skip
+            parts.append(forecast.cpu().numpy())
+            if attention is not None:
+                weights.append(attention.cpu().numpy())
+        forecasts = context.reseasonalize(np.concatenate(parts).astype(np.float64))
+        if not np.isfinite(forecasts).all():
+            raise ValueError(
+                "the model's forecasts are not finite: training diverged (lower learning_rate "
+                "and fit again) or X lies far outside the values fit saw"
+            )
+        if context.nonnegative and clip:
+            forecasts = np.maximum(forecasts, 0.0)
+        if not return_weights:
+            return forecasts
+        return forecasts, np.concatenate(weights).astype(np.float64)
 
     def predict_quantiles(self, X=None, *, y=None, static=None):
         """Forecast the quantiles given as ``quantiles`` (the model's own, not calibrated).
