@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tsattn._validation import check_float, check_int, check_option
 from tsattn.forecast.panel import Panel, from_forecasts, to_panel
+from tsattn.forecast.params import first_short
 
 __all__ = ["ETSForecaster", "SeasonalNaive", "ThetaForecaster"]
 
@@ -94,12 +95,12 @@ class _LocalForecaster(BaseEstimator):
         return self
 
     def _check_lengths(self, panel: Panel) -> None:
-        short = np.flatnonzero(panel.lengths < self._min_length)
-        if len(short):
-            i = int(short[0])
+        found = first_short(panel, self._min_length)
+        if found is not None:
+            i, count = found
             raise ValueError(
                 f"series {panel.ids[i]!r} has {panel.lengths[i]} value(s); "
-                f"{type(self).__name__} needs at least {self._min_length} ({len(short)} series "
+                f"{type(self).__name__} needs at least {self._min_length} ({count} series "
                 f"are that short). Drop them or use SeasonalNaive"
             )
 

@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from tsattn._validation import check_int
 from tsattn.forecast.metrics import evaluate
 from tsattn.forecast.panel import Panel, to_panel
+from tsattn.forecast.params import first_short
 from tsattn.forecast.seasonal import season_from_axis
 from tsattn.forecast.timegrid import make_grid, time_keys
 
@@ -54,9 +55,9 @@ def backtest(
     held_out = horizon + step * (n_windows - 1)
     # A refit needs more than a horizon of history to train on; a forecast needs one value.
     need = horizon if refit else 0
-    short = np.flatnonzero(panel.lengths - held_out <= need)
-    if len(short):
-        i = int(short[0])
+    found = first_short(panel, held_out + need + 1)
+    if found is not None:
+        i = found[0]
         raise ValueError(
             f"backtest with n_windows={n_windows}, step={step} holds out the last {held_out} values; "
             f"series {panel.ids[i]!r} has {panel.lengths[i]}, and needs more than "

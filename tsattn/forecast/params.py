@@ -71,15 +71,35 @@ def check_quantiles(quantiles) -> tuple[list | None, list | None]:
     return sorted(set(given) | {0.5}), sorted(given)
 
 
+def first_short(panel: Panel, minimum: int) -> tuple[int, int] | None:
+    """Find the series with fewer than ``minimum`` values.
+
+    Parameters
+    ----------
+    panel : Panel
+        The validated series.
+    minimum : int
+        The fewest values a series may have.
+
+    Returns
+    -------
+    tuple of (int, int) or None
+        The position of the first series that is too short and how many series are, or None
+        where every series has at least ``minimum`` values. Each caller words its own error.
+    """
+    short = np.flatnonzero(panel.lengths < minimum)
+    return (int(short[0]), len(short)) if len(short) else None
+
+
 def check_lengths(panel: Panel, horizon: int) -> None:
     """Refuse series too short to give one training target."""
-    short = np.flatnonzero(panel.lengths <= horizon)
-    if len(short):
-        i = int(short[0])
+    found = first_short(panel, horizon + 1)
+    if found is not None:
+        i, count = found
         raise ValueError(
             f"series {panel.ids[i]!r} has {panel.lengths[i]} values, too short to give one "
             f"training target: it needs more than horizon={horizon} values "
-            f"({len(short)} series are that short). Drop them or lower the horizon"
+            f"({count} series are that short). Drop them or lower the horizon"
         )
 
 
