@@ -71,6 +71,7 @@ def test_check_calendar():
 
 def test_calendar_features_reach_the_decoder_without_x():
     y = pd.Series(np.arange(40.0) % 4, index=INDEX)
-    f = Seq2SeqForecaster(**tiny(calendar_features=["week", "month"])).fit(y)
+    params = tiny(calendar_features=["week", "month"], covariate_selection=None)
+    f = Seq2SeqForecaster(**params).fit(y)
     assert f.module_.config.target_features == 2 + 4  # y, Theta baseline, 4 calendar
     assert f.predict().shape == (3,)
