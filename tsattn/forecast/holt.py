@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from tsattn.forecast.blocks import prefix_states
+
 # The smoothing grid: level weights from slow to naive, trend weights as shares of the level
 # weight (beta <= alpha, as ETS requires), damping in ETS's usual range [0.8, 0.98]. The first
 # combination, the most conservative, is kept where the history cannot tell them apart.
@@ -60,31 +62,9 @@ def holt_states(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         (rows, 3) float32: level, trend and damping ``phi`` of the best grid combination after
         each row's value. A forecast from origin ``t`` reads row ``start + t - 1``.
     """
-    values = np.asarray(values, dtype=np.float64)
-    offsets = np.asarray(offsets, dtype=np.int64)
-    lengths = np.diff(offsets)
-    states = np.zeros((len(values), HOLT_STATE_SIZE), dtype=np.float32)
-    if len(values) == 0:
-        return states
-    order = np.argsort(lengths, kind="stable")  # similar lengths share a padded chunk
-    begin = 0
-    while begin < len(order):
-        end = begin + 1
-        while (
-            end < len(order)
-            and end - begin < _CHUNK_SERIES
-            and (end - begin + 1) * int(lengths[order[end]]) <= _CHUNK_CELLS
-        ):
-            end += 1
-        chunk = order[begin:end]
-        width = int(lengths[chunk].max())
-        block = np.full((len(chunk), width), np.nan)  # (n, T) padded with NaN
-        rows = offsets[chunk][:, None] + np.arange(width)  # (n, T)
-        inside = np.arange(width) < lengths[chunk][:, None]  # (n, T)
-        block[inside] = values[rows[inside]]
-        states[rows[inside]] = _block_states(block)[inside]
-        begin = end
-    return states
+    return prefix_states(
+        values, offsets, HOLT_STATE_SIZE, _block_states, _CHUNK_CELLS, _CHUNK_SERIES
+    )
 
 
 def _block_states(block: np.ndarray) -> np.ndarray:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tsattn.forecast.blocks import length_chunks, padded_block
+
 # Seasonal period by the base of a pandas frequency alias: a year of months, quarters, weeks;
 # a week of days; a day of hours.
 SEASONS = {
@@ -109,13 +111,8 @@ def panel_indices(values: np.ndarray, offsets: np.ndarray, season_length: int) -
     # share a padded block.
     order = np.flatnonzero(lengths > season_length)
     order = order[np.argsort(lengths[order], kind="stable")]
-    begin = 0
-    while begin < len(order):
-        end = begin + 1
-        while end < len(order) and (end - begin + 1) * int(lengths[order[end]]) <= _CHUNK_CELLS:
-            end += 1
-        chunk = order[begin:end]
-        block, inside = _padded(values, offsets, chunk)
+    for chunk in length_chunks(lengths, order, _CHUNK_CELLS):
+        block, _, inside = padded_block(values, offsets, chunk, 0.0)
         seasonal = _seasonal_rows(block, inside, season_length)
         short = lengths[chunk] < 2 * season_length
         positive = ((block > 0) | ~inside).all(axis=1)
@@ -123,23 +120,11 @@ def panel_indices(values: np.ndarray, offsets: np.ndarray, season_length: int) -
         if seasonal.any():
             rows = chunk[seasonal]
             indices[rows] = _block_indices(block[seasonal], lengths[rows], season_length)
-        begin = end
     return indices
 
 
 # Series are tested in blocks of at most this many (series x time) cells, to bound the memory.
 _CHUNK_CELLS = 1 << 21
-
-
-def _padded(values: np.ndarray, offsets: np.ndarray, chunk: np.ndarray):
-    """(k, T) float64 block of the series ``chunk``, left-aligned and zero-padded, and its mask."""
-    lengths = offsets[chunk + 1] - offsets[chunk]
-    width = int(lengths.max())
-    inside = np.arange(width) < lengths[:, None]  # (k, T)
-    rows = offsets[chunk][:, None] + np.arange(width)  # (k, T)
-    block = np.zeros((len(chunk), width))
-    block[inside] = values[rows[inside]]
-    return block, inside
 
 
 def _seasonal_rows(block: np.ndarray, inside: np.ndarray, m: int) -> np.ndarray:

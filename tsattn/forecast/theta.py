@@ -23,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from tsattn.forecast.blocks import prefix_states
+
 # SES weights tried (finer where series are smooth): a grid of 28 values changes the forecasts
 # by far less than their errors, and is evaluated for every window in one vectorised pass where
 # a continuous optimiser would run per window. benchmarks/README.md compares it with statsmodels.
@@ -48,28 +50,7 @@ def theta_states(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         of values seen, after each row's value. A forecast from origin ``t`` (the first value
         not seen) reads row ``start + t - 1``.
     """
-    values = np.asarray(values, dtype=np.float64)
-    offsets = np.asarray(offsets, dtype=np.int64)
-    lengths = np.diff(offsets)
-    states = np.zeros((len(values), 4), dtype=np.float32)
-    if len(values) == 0:
-        return states
-    order = np.argsort(lengths, kind="stable")  # similar lengths share a padded chunk
-    begin = 0
-    while begin < len(order):
-        end = begin + 1
-        # grow the chunk while the padded (series x longest length) block stays small
-        while end < len(order) and (end - begin + 1) * int(lengths[order[end]]) <= _CHUNK_CELLS:
-            end += 1
-        chunk = order[begin:end]
-        width = int(lengths[chunk].max())
-        block = np.full((len(chunk), width), np.nan)  # (n, T) padded with NaN
-        rows = offsets[chunk][:, None] + np.arange(width)  # (n, T)
-        inside = np.arange(width) < lengths[chunk][:, None]  # (n, T)
-        block[inside] = values[rows[inside]]
-        states[rows[inside]] = _block_states(block)[inside]
-        begin = end
-    return states
+    return prefix_states(values, offsets, 4, _block_states, _CHUNK_CELLS)
 
 
 def _block_states(block: np.ndarray) -> np.ndarray:
