@@ -1,0 +1,131 @@
+"""What the command writes: whole files or nothing, forecasts in the input's layout, the plot."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+from pathlib import Path
+
+import pandas as pd
+
+
+def write_whole(path: str, data: bytes) -> None:
+    """Write a whole file or nothing: a new file beside ``path``, renamed over it when complete.
+
+    The new file keeps the mode of the file it replaces (a new one gets ``open``'s, under the
+    umask).
+
+    Parameters
+    ----------
+    path : str
+        The destination.
+    data : bytes
+        The file's whole content.
+    """
+    target = Path(path)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if target.exists():
+            os.chmod(temporary, stat.S_IMODE(target.stat().st_mode))
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def as_long(result: pd.DataFrame, names: dict) -> pd.DataFrame:
+    """A wide forecast (dates x series, or x (series, column)) as a long frame.
+
+    Parameters
+    ----------
+    result : pandas.DataFrame
+        A forecast (or y) in the input's layout; a long one is returned as it is.
+    names : dict
+        The layout and column names :func:`tsattn.cli.reading.load_y` found.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns unique_id, ds and the forecast's values (y, or one per column of ``result``).
+    """
+    if names["layout"] == "long" or "unique_id" in result.columns:
+        return result
+    frame = result.copy()
+    if isinstance(frame.columns, pd.MultiIndex):
+        frame = frame.stack(level=0, future_stack=True)
+        frame.index.names = ["ds", "unique_id"]
+        return frame.reset_index()[["unique_id", "ds", *frame.columns]]
+    frame.index.name = "ds"
+    long = frame.reset_index().melt(id_vars="ds", var_name="unique_id", value_name="y")
+    return long[["unique_id", "ds", "y"]]
+
+
+def with_names(frame: pd.DataFrame, names: dict) -> pd.DataFrame:
+    """The input's own column names on the output.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A forecast: wide (dates x series) or long (unique_id, ds, ...).
+    names : dict
+        The layout and column names :func:`tsattn.cli.reading.load_y` found.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A renamed copy.
+    """
+    if "unique_id" not in frame.columns:  # a wide point forecast: dates x series
+        out = frame.copy()
+        out.index.name = names["date"]
+        return out
+    renames = {"unique_id": names.get("id", "unique_id"), "ds": names["date"]}
+    renames["y"] = names.get("target", "y")
+    return frame.rename(columns=renames)
+
+
+def plot_image(y, point, band, names: dict, path: str) -> bytes:
+    """The image of history and forecast of up to 4 series, in the format of ``path``'s suffix.
+
+    Parameters
+    ----------
+    y : pandas.DataFrame
+        The history, as read.
+    point, band : pandas.DataFrame or None
+        The point forecast, and the interval (lower, upper) or None.
+    names : dict
+        The layout and column names :func:`tsattn.cli.reading.load_y` found.
+    path : str
+        The image file the bytes are for; its suffix names the format.
+
+    Returns
+    -------
+    bytes
+        The encoded image.
+    """
+    from tsattn.plotting import plot_forecast, pyplot
+
+    history = as_long(y, names) if names["layout"] == "wide" else y
+    forecast = as_long(point, names)
+    if band is not None:
+        forecast = forecast.merge(as_long(band, names))
+    ids = list(pd.unique(history["unique_id"]))[:4]
+    plt = pyplot()
+    figure, axes = plt.subplots(len(ids), 1, figsize=(9, 2.6 * len(ids)), squeeze=False)
+    for ax, uid in zip(axes[:, 0], ids, strict=True):
+        plot_forecast(
+            history[history["unique_id"] == uid],
+            forecast[forecast["unique_id"] == uid],
+            ax=ax,
+            history_tail=5 * len(forecast[forecast["unique_id"] == uid]),
+            title=str(uid),
+        )
+    figure.tight_layout()
+    image = io.BytesIO()
+    figure.savefig(image, dpi=100, format=Path(path).suffix.lstrip(".").lower())
+    plt.close(figure)
+    return image.getvalue()
