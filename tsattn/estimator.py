@@ -65,6 +65,41 @@ class Seq2SeqEstimator(SaveMixin, BaseEstimator):
     core. Fitted attributes it sets: ``module_``, ``history_`` and ``device_``.
     """
 
+    def _rnn_options(self) -> dict:
+        """The core's RNN settings read from the parameters every estimator has.
+
+        Returns
+        -------
+        dict
+            ``hidden_size``, ``num_layers``, ``cell``, ``bidirectional``, ``dropout`` and
+            ``attention``, as :class:`~tsattn.core.seq2seq.CoreConfig` takes them.
+        """
+        return {
+            "hidden_size": self.hidden_size,
+            "num_layers": self.num_layers,
+            "cell": self.cell,
+            "bidirectional": bool(self.bidirectional),
+            "dropout": float(self.dropout),
+            "attention": self.attention,
+        }
+
+    def _training_options(self) -> dict:
+        """The training loop's settings read from the parameters every estimator has.
+
+        Returns
+        -------
+        dict
+            ``max_epochs``, ``batch_size``, ``learning_rate``, ``early_stopping_patience`` and
+            ``verbose``, as :class:`~tsattn.training.TrainingConfig` takes them.
+        """
+        return {
+            "max_epochs": self.max_epochs,
+            "batch_size": self.batch_size,
+            "learning_rate": self.learning_rate,
+            "early_stopping_patience": self.early_stopping_patience,
+            "verbose": bool(self.verbose),
+        }
+
     def _seed(self) -> int:
         """The run's seed, drawn once from ``random_state`` (scikit-learn's convention)."""
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))

@@ -64,12 +64,7 @@ def core_config(
         source_features=source_features,
         target_features=target_features,
         output_size=output_size,
-        hidden_size=est.hidden_size,
-        num_layers=est.num_layers,
-        cell=est.cell,
-        bidirectional=bool(est.bidirectional),
-        dropout=float(est.dropout),
-        attention=est.attention,
+        **est._rnn_options(),
         attention_size=est.attention_size,
         decoder=est.decoder,
         segment_length=segment_length(est.segment_length, input_size),
@@ -79,11 +74,7 @@ def core_config(
 def training_config(est) -> TrainingConfig:
     """The training loop's settings from the estimator's parameters."""
     return TrainingConfig(
-        max_epochs=est.max_epochs,
-        batch_size=est.batch_size,
-        learning_rate=est.learning_rate,
-        early_stopping_patience=est.early_stopping_patience,
-        verbose=bool(est.verbose),
+        **est._training_options(),
         max_batches_per_epoch=_batches_per_epoch(est),
     )
 

@@ -239,24 +239,13 @@ class Seq2SeqTranslator(Seq2SeqEstimator):
         train_data, valid_data = batches(order[n_valid:]), batches(order[:n_valid])
         config = CoreConfig(
             output_size=len(target_vocab),
-            hidden_size=self.hidden_size,
-            num_layers=self.num_layers,
-            cell=self.cell,
-            bidirectional=bool(self.bidirectional),
-            dropout=float(self.dropout),
-            attention=self.attention,
+            **self._rnn_options(),
             source_vocab=len(source_vocab),
             target_vocab=len(target_vocab),
             embedding_size=self.embedding_size,
             pad_index=PAD_INDEX,
         )
-        training = TrainingConfig(
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
-            early_stopping_patience=self.early_stopping_patience,
-            verbose=bool(self.verbose),
-        )
+        training = TrainingConfig(**self._training_options())
         self._fit_module(config, _token_loss, train_data, valid_data, training, seed, device, rng)
         self.source_vocab_ = source_vocab
         self.target_vocab_ = target_vocab
