@@ -1,0 +1,397 @@
+"""The readers of every accepted ``y`` format, each validating its input and giving a Panel.
+
+A pandas Series (DatetimeIndex, PeriodIndex or integer index), a wide DataFrame (a column per
+series), a long DataFrame (``unique_id``, ``ds``, ``y``), a 1-D or 2-D array, or a masked array.
+Every reader copies what it keeps: the user's object is never modified.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from tsattn.forecast.paneltypes import ID_COL, LONG_COLUMNS, TARGET_COL, TIME_COL, Panel, TimeAxis
+from tsattn.forecast.values import (
+    MAX_ABS_VALUE,
+    check_finite,
+    check_no_nan,
+    jsonable,
+    plain_id,
+    to_float64,
+)
+
+
+def _index_axis(index: pd.Index, what: str) -> TimeAxis:
+    """The time axis of a Series' or wide DataFrame's index."""
+    if isinstance(index, pd.PeriodIndex):
+        if index.has_duplicates:
+            raise ValueError(
+                f"{what} has duplicate timestamps; aggregate them (e.g. groupby().sum())"
+            )
+        if len(index) > 1 and not (np.diff(index.asi8) == 1).all():
+            raise ValueError(f"{what} has gaps or is unsorted; sort it and reindex to a full range")
+        return TimeAxis("period", index.freqstr)
+    if isinstance(index, pd.DatetimeIndex):
+        if index.has_duplicates:
+            raise ValueError(
+                f"{what} has duplicate timestamps; aggregate them (e.g. groupby().sum())"
+            )
+        if not index.is_monotonic_increasing:
+            raise ValueError(f"{what} has unsorted timestamps; sort it first (sort_index())")
+        freq = index.freqstr if index.freq is not None else _infer_freq(index, what)
+        return TimeAxis("datetime", freq)
+    if pd.api.types.is_integer_dtype(index.dtype):
+        steps = np.diff(index.to_numpy())
+        if len(steps) and (steps <= 0).any():
+            raise ValueError(f"{what} has an unsorted or duplicate integer index; sort it first")
+        if len(steps) and not (steps == steps[0]).all():
+            raise ValueError(f"{what} has an integer index with uneven steps; reindex it regularly")
+        return TimeAxis("integer", int(steps[0]) if len(steps) else 1)
+    raise TypeError(
+        f"{what} must be indexed by time (DatetimeIndex, PeriodIndex) or by integers, got "
+        f"{type(index).__name__} of dtype {index.dtype}"
+    )
+
+
+def _infer_freq(index: pd.DatetimeIndex, what: str) -> str:
+    with warnings.catch_warnings():
+        # pandas 3 warns that infer_freq will return an offset; either answer works below.
+        warnings.filterwarnings("ignore", message=".*infer_freq.*")
+        freq = pd.infer_freq(index) if len(index) >= 3 else None
+    if freq is not None and not isinstance(freq, str):
+        freq = freq.freqstr
+    if freq is None:
+        raise ValueError(
+            f"cannot infer the frequency of {what}'s timestamps (irregular, with gaps, or fewer "
+            f"than 3); make them regular, e.g. y.asfreq('MS'), or set index.freq"
+        )
+    return freq
+
+
+def from_series(y: pd.Series, name: str, allow_nan: bool = False) -> Panel:
+    """Read one series given as a pandas Series.
+
+    Parameters
+    ----------
+    y : pandas.Series
+        Indexed by a DatetimeIndex, a PeriodIndex or integers.
+    name : str
+        The argument's name in error messages.
+    allow_nan : bool, default=False
+        Keep NaN inside the series as missing values; only a series with nothing observed is
+        then an error.
+
+    Returns
+    -------
+    Panel
+    """
+    if len(y) == 0:
+        raise ValueError(f"{name} is empty; pass at least horizon + 1 observations")
+    values = to_float64(y.to_numpy(), f"{name}")
+    check_finite(values, name)
+    check_no_nan(values, f"{name}", allow_nan)
+    axis = _index_axis(y.index, name)
+    series_name = None if y.name is None else plain_id(y.name, f"{name}.name")
+    return Panel(
+        values=values.astype(np.float32),
+        offsets=np.array([0, len(values)], dtype=np.int64),
+        ids=[series_name if series_name is not None else 0],
+        last=[y.index[-1]],
+        axis=axis,
+        layout={"kind": "series", "name": series_name},
+    )
+
+
+def _trim_leading_nan(column: np.ndarray, what: str, allow_nan: bool = False) -> np.ndarray:
+    """Drop a column's leading NaN (a series that starts later); other NaN are an error.
+
+    With ``allow_nan`` later NaN stay in the series as missing values.
+    """
+    check_finite(column, what)
+    observed = np.flatnonzero(~np.isnan(column))
+    if len(observed) == 0:
+        raise ValueError(f"{what} has no observed values; drop it")
+    if observed[-1] != len(column) - 1 and not allow_nan:
+        raise ValueError(
+            f"{what} ends with NaN; in a wide table every series must reach the last row. "
+            f"Use a long DataFrame (unique_id, ds, y) for series that end at different times"
+        )
+    trimmed = column[observed[0] :]
+    check_no_nan(trimmed, what, allow_nan)
+    return trimmed
+
+
+def _from_columns(
+    columns: list[np.ndarray], ids: list, last, axis, layout, name, allow_nan: bool = False
+) -> Panel:
+    trimmed = [
+        _trim_leading_nan(col, f"{name} series {sid!r}", allow_nan)
+        for col, sid in zip(columns, ids, strict=True)
+    ]
+    lengths = np.array([len(t) for t in trimmed], dtype=np.int64)
+    return Panel(
+        values=np.concatenate(trimmed).astype(np.float32),
+        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        ids=ids,
+        last=[last] * len(ids),
+        axis=axis,
+        layout=layout,
+    )
+
+
+def from_wide(y: pd.DataFrame, name: str, allow_nan: bool = False) -> Panel:
+    """Read a wide DataFrame: a column per series.
+
+    Parameters
+    ----------
+    y : pandas.DataFrame
+        A numeric column per series, indexed by time; leading NaN mark later starts.
+    name : str
+        The argument's name in error messages.
+    allow_nan : bool, default=False
+        Keep NaN inside the series as missing values; only a series with nothing observed is
+        then an error.
+
+    Returns
+    -------
+    Panel
+    """
+    if y.shape[0] == 0 or y.shape[1] == 0:
+        raise ValueError(
+            f"{name} is empty (shape {y.shape}); pass a row per time step and a column per series"
+        )
+    if isinstance(y.columns, pd.MultiIndex):
+        raise TypeError(
+            f"{name} has MultiIndex columns; a wide DataFrame has one level of series names: "
+            f"flatten them, e.g. {name}.columns = ['_'.join(map(str, c)) for c in {name}.columns]"
+        )
+    if y.columns.has_duplicates:
+        raise ValueError(f"{name} has duplicate column names; each series needs its own name")
+    for col in y.columns:
+        if not pd.api.types.is_numeric_dtype(y[col]) or pd.api.types.is_bool_dtype(y[col]):
+            raise TypeError(
+                f"{name} column {col!r} is not numeric (dtype {y[col].dtype}); a wide DataFrame "
+                f"holds one numeric column per series. For a long table use columns unique_id, ds, y"
+            )
+    axis = _index_axis(y.index, name)
+    values = to_float64(y.to_numpy(), name)
+    ids = [plain_id(c, f"{name} column name") for c in y.columns]
+    layout = {"kind": "wide", "columns": [jsonable(c) for c in ids]}
+    return _from_columns(list(values.T), ids, y.index[-1], axis, layout, name, allow_nan)
+
+
+def from_array(y: np.ndarray, name: str, allow_nan: bool = False) -> Panel:
+    """Read a 1-D or 2-D array; positions stand in for timestamps.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        1-D (one series) or 2-D (time x series).
+    name : str
+        The argument's name in error messages.
+    allow_nan : bool, default=False
+        Keep NaN inside the series as missing values; only a series with nothing observed is
+        then an error.
+
+    Returns
+    -------
+    Panel
+    """
+    if y.ndim not in (1, 2):
+        raise ValueError(f"{name} must be 1-D (one series) or 2-D (time x series), got {y.ndim}-D")
+    if y.size == 0:
+        raise ValueError(
+            f"{name} is empty (shape {y.shape}); pass at least horizon + 1 observations"
+        )
+    values = to_float64(y, name)
+    columns = [values] if y.ndim == 1 else list(values.T)
+    axis = TimeAxis("position", 1)
+    layout = {"kind": "array1d" if y.ndim == 1 else "array2d"}
+    return _from_columns(
+        columns, list(range(len(columns))), y.shape[0] - 1, axis, layout, name, allow_nan
+    )
+
+
+def from_long(y: pd.DataFrame, name: str, allow_nan: bool = False) -> Panel:
+    """Read a long DataFrame: a row per (series, time).
+
+    Parameters
+    ----------
+    y : pandas.DataFrame
+        Columns ``unique_id``, ``ds`` (datetimes or integers) and ``y``, in any order of rows.
+    name : str
+        The argument's name in error messages.
+    allow_nan : bool, default=False
+        Keep NaN inside the series as missing values; only a series with nothing observed is
+        then an error.
+
+    Returns
+    -------
+    Panel
+    """
+    repeated = sorted({str(c) for c in y.columns[y.columns.duplicated()]})
+    if repeated:
+        raise ValueError(
+            f"{name} has more than one column named {', '.join(map(repr, repeated))}; keep one of "
+            f"each, e.g. {name}.loc[:, ~{name}.columns.duplicated()]"
+        )
+    missing = [c for c in LONG_COLUMNS if c not in y.columns]
+    if missing:
+        raise ValueError(
+            f"{name} looks like a long DataFrame but lacks column(s) {missing}; a long table needs "
+            f"columns {list(LONG_COLUMNS)} (found {list(y.columns)[:10]})"
+        )
+    if len(y) == 0:
+        raise ValueError(f"{name} is empty; pass at least horizon + 1 rows per series")
+    if y[ID_COL].isna().any():
+        raise ValueError(f"{name}[{ID_COL!r}] contains missing ids; every row needs a series id")
+    if y[TIME_COL].isna().any():
+        raise ValueError(f"{name}[{TIME_COL!r}] contains missing timestamps")
+    values = to_float64(y[TARGET_COL].to_numpy(), f"{name}[{TARGET_COL!r}]")
+    ids_col = y[ID_COL].to_numpy()
+    ds = y[TIME_COL]
+    time_format: dict = {}
+    if pd.api.types.is_datetime64_any_dtype(ds.dtype):
+        # Timestamps are compared as naive nanoseconds, aware ones in UTC: a wall clock repeats
+        # an hour when daylight saving time ends, and those hours are not duplicates. The unit
+        # and zone are given back on output.
+        time_format = {"unit": ds.dt.unit, "tz": None if ds.dt.tz is None else str(ds.dt.tz)}
+        times = ds.dt.tz_convert("UTC").dt.tz_localize(None) if ds.dt.tz is not None else ds
+        times = times.to_numpy()
+        times = times.astype("datetime64[ns]").astype(np.int64)
+        kind = "datetime"
+    elif pd.api.types.is_integer_dtype(ds.dtype):
+        times, kind = ds.to_numpy().astype(np.int64), "integer"
+    else:
+        raise TypeError(
+            f"{name}[{TIME_COL!r}] must hold datetimes or integers, got dtype {ds.dtype}; "
+            f"convert it with pd.to_datetime"
+        )
+    # Sort by (id, time) without touching the user's frame; ids keep their first-seen order.
+    codes, uniques = pd.factorize(ids_col, sort=False)
+    order = np.lexsort((times, codes))
+    codes, times, values = codes[order], times[order], values[order]
+    same_series = codes[1:] == codes[:-1]
+    steps = np.diff(times)
+    duplicate = same_series & (steps == 0)
+    if duplicate.any():
+        sid = jsonable(uniques[codes[1:][duplicate][0]])
+        raise ValueError(
+            f"{name} has duplicate timestamps for series {sid!r}; aggregate them first, e.g. "
+            f"y.groupby(['unique_id', 'ds'], as_index=False)['y'].sum()"
+        )
+    counts = np.bincount(codes, minlength=len(uniques))
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    for i in np.flatnonzero(np.add.reduceat(~(np.abs(values) <= MAX_ABS_VALUE), offsets[:-1])):
+        what = f"{name} series {jsonable(uniques[i])!r}"
+        check_finite(values[offsets[i] : offsets[i + 1]], what)
+        check_no_nan(values[offsets[i] : offsets[i + 1]], what, allow_nan)
+    tz = time_format.get("tz")
+    axis = _long_axis(
+        times, offsets, steps[same_series], kind, uniques, codes[1:][same_series], name, tz
+    )
+    last_raw = times[offsets[1:] - 1]
+    if kind == "datetime" and tz is not None:
+        last = list(pd.to_datetime(last_raw).tz_localize("UTC").tz_convert(tz))
+    elif kind == "datetime":
+        last = list(pd.to_datetime(last_raw))
+    else:
+        last = [int(t) for t in last_raw]
+    ids = [plain_id(u, f"{name}[{ID_COL!r}] value") for u in uniques]
+    return Panel(
+        values=values.astype(np.float32),
+        offsets=offsets,
+        ids=ids,
+        last=last,
+        axis=axis,
+        layout={"kind": "long", "time_kind": kind, **time_format},
+    )
+
+
+def _long_axis(times, offsets, steps, kind, uniques, step_codes, name, tz=None) -> TimeAxis:
+    """Infer one frequency for all series of a long table and reject gaps.
+
+    ``times`` are int64 nanoseconds, in UTC when ``tz`` names the timestamps' zone: the
+    frequency and its grid are then taken in that zone (a day is 23 or 25 hours across a change
+    of daylight saving time, an hour is always one).
+    """
+    lengths = np.diff(offsets)
+    longest = int(np.argmax(lengths))
+    if kind == "integer":
+        step = int(np.min(steps)) if len(steps) else 1
+        allowed = np.array([step])
+        freq: str | int = step
+    else:
+        span = pd.DatetimeIndex(times[offsets[longest] : offsets[longest + 1]])
+        span = span if tz is None else span.tz_localize("UTC").tz_convert(tz)
+        freq = _infer_freq(span, f"{name} series {jsonable(uniques[longest])!r}")
+        # Month, quarter and year steps vary in length; take every step length the frequency has.
+        start, end = pd.Timestamp(times.min()), pd.Timestamp(times.max())
+        if tz is not None:
+            start, end = (t.tz_localize("UTC").tz_convert(tz) for t in (start, end))
+        grid = pd.date_range(start, end, freq=freq)
+        grid_keys = grid.as_unit("ns").asi8
+        allowed = np.unique(np.diff(grid_keys)) if len(grid) > 1 else np.unique(steps)
+    bad = ~np.isin(steps, allowed)
+    if bad.any():
+        sid = jsonable(uniques[step_codes[bad][0]])
+        raise ValueError(
+            f"{name} series {sid!r} has gaps or irregular timestamps (frequency {freq!r} inferred); "
+            f"fill the missing dates (e.g. with 0 sales) so that every series is regular"
+        )
+    # Regular steps are not enough: every series must sit on the one grid that the forecasts
+    # and X are dated on, or a month-end series among month-start ones (a Wednesday series
+    # among Sunday ones, odd integers among even ones) is shifted by part of a step.
+    if kind == "integer":
+        off_grid = (times - times[offsets[longest]]) % step != 0
+    else:
+        off_grid = ~np.isin(times, grid_keys)
+    if off_grid.any():
+        first = int(np.flatnonzero(off_grid)[0])
+        sid = jsonable(uniques[int(np.searchsorted(offsets, first, side="right")) - 1])
+        ref = jsonable(uniques[longest])
+        stamp = int(times[first]) if kind == "integer" else pd.Timestamp(int(times[first]))
+        raise ValueError(
+            f"{name} series {sid!r} is not on the time grid of series {ref!r} (frequency "
+            f"{freq!r}): its timestamp {stamp} falls between two steps of that grid. Series on "
+            f"different anchors (month start and month end, weeks ending on different days, odd "
+            f"and even integers) cannot share one model's dates; move them onto one anchor "
+            f"(e.g. ds.dt.to_period('M').dt.to_timestamp()) or forecast them separately"
+        )
+    return TimeAxis(kind, freq)
+
+
+def _unmasked(y: np.ma.MaskedArray, name: str, allow_nan: bool) -> np.ndarray:
+    """A masked array's masked entries as NaN: missing values, never the numbers under the mask."""
+    mask = np.ma.getmaskarray(y)
+    if mask.any() and not allow_nan:
+        where = int(np.argwhere(np.atleast_1d(mask))[0][0])
+        raise ValueError(
+            f"{name} is a masked array with {int(mask.sum())} masked value(s) (first in row "
+            f"{where}); pass missing='mask' to the forecaster to leave them out of its inputs and "
+            f"loss, or fill them first ({name}.filled(value))"
+        )
+    values = to_float64(np.ma.getdata(y), name)  # a float64 copy: y is not modified
+    values[mask] = np.nan
+    return values
+
+
+def from_masked(y: np.ma.MaskedArray, name: str, allow_nan: bool = False) -> Panel:
+    """Read a masked array as :func:`from_array` does, its masked entries as missing values.
+
+    Parameters
+    ----------
+    y : numpy.ma.MaskedArray
+        1-D (one series) or 2-D (time x series).
+    name : str
+        The argument's name in error messages.
+    allow_nan : bool, default=False
+        Whether missing values are allowed; without it any masked entry is an error.
+
+    Returns
+    -------
+    Panel
+    """
+    return from_array(_unmasked(y, name, allow_nan), name, allow_nan)
