@@ -40,6 +40,13 @@ from tsattn.forecast.panel import TARGET_COL, Panel, TimeAxis
 from tsattn.forecast.static import apply_static, encode_static
 from tsattn.forecast.timegrid import make_grid
 from tsattn.forecast.xrows import Rows, lookup, x_rows
+from tsattn.forecast.xscaling import (
+    binary_columns,
+    check_range,
+    column_scaling,
+    relative_columns,
+    to_relative,
+)
 
 __all__ = [
     "CovariateSpec",
@@ -258,94 +265,6 @@ def check_predict_columns(rows: Rows, spec: CovariateSpec) -> None:
         )
 
 
-# X at predict may lie this many spans (max - min over fit) beyond the range fit saw. Prices
-# that rise by a tenth, a promotion flag that fit saw only at 0 (span taken as 1), a regional
-# index that drifts on all stay well inside; a price typed in cents instead of dollars (100x),
-# or a value of 1e4 in a column fit saw within +-15, is far outside, and forecasts from it are
-# extrapolations of a network that never saw such an input.
-RANGE_SPANS = 10
-
-
-def range_limits(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The values ``predict`` accepts per column: ``RANGE_SPANS`` spans beyond fit's range.
-
-    The span is ``high - low``; a column constant in fit takes ``max(|value|, 1)`` instead.
-    """
-    span = high - low
-    span = np.where(span > 0, span, np.maximum(np.abs(high), 1.0))
-    return low - RANGE_SPANS * span, high + RANGE_SPANS * span
-
-
-def check_range(values: np.ndarray, spec: CovariateSpec, ids: list, codes: np.ndarray) -> None:
-    """Refuse known covariates at predict far outside the range ``fit`` saw.
-
-    ``values`` are the known columns, raw; the limits are :func:`range_limits`.
-    """
-    k = len(spec.known)
-    if not spec.low or not k:
-        return
-    low, high = np.asarray(spec.low[:k]), np.asarray(spec.high[:k])
-    lower, upper = range_limits(low, high)
-    bad = (values < lower) | (values > upper)
-    if bad.any():
-        row, col = np.argwhere(bad)[0]
-        raise ValueError(
-            f"X column {spec.known[col]!r} is {values[row, col]:g} for series "
-            f"{ids[codes[row]]!r}, far outside the range fit saw ({low[col]:g} to "
-            f"{high[col]:g}; accepted: {lower[col]:g} to {upper[col]:g}, {RANGE_SPANS} spans "
-            f"beyond it); check its units (cents for dollars?), or fit again on data that holds "
-            f"such values ({int(bad.sum())} value(s) outside)"
-        )
-
-
-def binary_columns(values: np.ndarray) -> np.ndarray:
-    """Which columns are 0/1 flags."""
-    return ((values == 0) | (values == 1)).all(0)
-
-
-def relative_columns(values: np.ndarray) -> np.ndarray:
-    """Which columns are positive amounts (prices, counts): positive and not a 0/1 flag."""
-    return (values > 0).all(0) & ~binary_columns(values)
-
-
-def to_relative(
-    values: np.ndarray,
-    relative: np.ndarray,
-    means: np.ndarray,
-    codes: np.ndarray,
-    ids: list,
-    names: list,
-) -> np.ndarray:
-    """``log(x / series mean)`` in the relative columns; the others as they are.
-
-    A price cut is then the same number for a product at 0.99 and one at 15.99, as the target
-    is scaled by its own window: the model learns one effect for every series.
-    """
-    if not relative.any():
-        return values
-    part = values[:, relative]
-    if (part <= 0).any():
-        row, col = np.argwhere(part <= 0)[0]
-        name = names[np.flatnonzero(relative)[col]]
-        raise ValueError(
-            f"X column {name!r} was positive in fit (so it is taken relative to each "
-            f"series' mean, on a log scale) but is {part[row, col]:g} for series "
-            f"{ids[codes[row]]!r}; keep it positive"
-        )
-    values = values.copy()
-    values[:, relative] = np.log(part / means[codes][:, relative])
-    return values
-
-
-def column_scaling(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Location and scale of every column: 0/1 for 0/1 flags, mean and deviation otherwise."""
-    loc, scale = values.mean(0), values.std(0)
-    binary = ((values == 0) | (values == 1)).all(0)
-    loc = np.where(binary, 0.0, loc)
-    scale = np.where(binary | (scale == 0), 1.0, scale)
-    return loc, scale
-
-
 # ----------------------------------------------------------------------------------------------
 # What fit and predict call
 
@@ -510,8 +429,9 @@ def future_design(
     ValueError
         When X is needed and missing, given and not needed, or incomplete; when it holds NaN
         or inf where it is read; when a known column lies beyond the range fit saw by more
-        than ``RANGE_SPANS`` (10) times that range's span (``max - min``; for a column constant
-        in fit, ``max(|value|, 1)``), naming the column, the range and the value.
+        than ``xscaling.RANGE_SPANS`` (10) times that range's span (``max - min``; for a
+        column constant in fit, ``max(|value|, 1)``), naming the column, the range and the
+        value.
     """
     if not spec.n_columns:
         if X is not None and not spec.dropped:
