@@ -91,7 +91,7 @@ class _LocalForecaster(BaseEstimator):
         self.freq_ = panel.axis.freq
         self._last = list(panel.last)
         self._axis = panel.axis
-        self._layout = dict(panel.layout)
+        self._layout = panel.layout
         return self
 
     def _check_lengths(self, panel: Panel) -> None:

@@ -26,7 +26,7 @@ import torch
 from tsattn.forecast.combination import baseline_kind, baseline_states
 from tsattn.forecast.conformal import Calibration
 from tsattn.forecast.covariates import CovariateSpec, Design, apply_design, future_design
-from tsattn.forecast.panel import Panel, TimeAxis, from_forecasts, to_panel
+from tsattn.forecast.panel import Layout, Panel, TimeAxis, from_forecasts, to_panel
 from tsattn.forecast.seasonal import deseasonalize
 from tsattn.forecast.windows import WINDOW_SCALERS, WindowBatches, forecast_windows
 
@@ -69,7 +69,7 @@ class ForecastContext:
     ids: list
     last: list
     axis: TimeAxis
-    layout: dict
+    layout: Layout
     values: np.ndarray  # (sum of tails,) float32, seasonally adjusted
     offsets: np.ndarray  # (n + 1,) int64 tail boundaries in ``values``
     seasonal_indices: np.ndarray  # (n, m) float64; m = 1 without adjustment
@@ -119,7 +119,7 @@ class ForecastContext:
             ids=list(panel.ids),
             last=list(panel.last),
             axis=panel.axis,
-            layout=dict(panel.layout),
+            layout=panel.layout,
             values=panel.values[rows].astype(np.float32),
             offsets=offsets,
             seasonal_indices=np.asarray(seasonal_indices, dtype=np.float64),
@@ -269,7 +269,7 @@ class ForecastContext:
             # An ISO stamp keeps only the offset: the zone's name decides the next DST change.
             "last_tz": _zone_name(self.last),
             "axis": self.axis.to_json(),
-            "layout": self.layout,
+            "layout": self.layout.to_json(),
             "covariates": self.spec.to_json(),
         }
         tensors = {
@@ -311,7 +311,7 @@ class ForecastContext:
             ids=list(state["ids"]),
             last=[_stamp_from_json(t, axis, state.get("last_tz")) for t in state["last"]],
             axis=axis,
-            layout=state["layout"],
+            layout=Layout.from_json(state["layout"]),
             values=array("values"),
             offsets=array("offsets"),
             seasonal_indices=array("seasonal_indices"),

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from tsattn.forecast.calendar import calendar_values, resolve_calendar
-from tsattn.forecast.panel import TARGET_COL, Panel, TimeAxis
+from tsattn.forecast.panel import TARGET_COL, Layout, Panel, TimeAxis
 from tsattn.forecast.static import apply_static, encode_static
 from tsattn.forecast.timegrid import make_grid
 from tsattn.forecast.xrows import Rows, lookup, x_rows
@@ -397,7 +397,7 @@ def _history_values(rows: Rows, names: list, panel: Panel):
 def future_design(
     spec: CovariateSpec,
     X: Any,
-    layout: dict,
+    layout: Layout,
     ids: list,
     axis: TimeAxis,
     last: list,

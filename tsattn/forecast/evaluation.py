@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tsattn._validation import check_int
 from tsattn.forecast.metrics import evaluate
-from tsattn.forecast.panel import Panel, to_panel
+from tsattn.forecast.panel import Layout, Panel, to_panel
 from tsattn.forecast.params import first_short
 from tsattn.forecast.seasonal import season_from_axis
 from tsattn.forecast.timegrid import make_grid, time_keys
@@ -252,7 +252,7 @@ def _actual_frame(panel: Panel, values: np.ndarray) -> pd.DataFrame:
 
 def _actual_values(y, panel: Panel) -> np.ndarray:
     """The values of y in float64 (the panel holds float32), in the panel's order."""
-    kind = panel.layout["kind"]
+    kind = panel.layout.kind
     if kind == "long":  # ordered as the panel orders them: ids as first seen, then time
         codes = pd.factorize(y["unique_id"].to_numpy(), sort=False)[0]
         order = np.lexsort((time_keys(y["ds"], panel.axis, "y['ds']"), codes))
@@ -266,9 +266,9 @@ def _actual_values(y, panel: Panel) -> np.ndarray:
     )
 
 
-def _drop_last(y, layout: dict, cut: int):
+def _drop_last(y, layout: Layout, cut: int):
     """``y`` without the last ``cut`` steps of every series, in y's own format."""
-    if layout["kind"] == "long":
+    if layout.is_long:
         ds_order = y.sort_values(["unique_id", "ds"], kind="stable")
         from_end = ds_order.groupby("unique_id", sort=False).cumcount(ascending=False)
         return ds_order[from_end.to_numpy() >= cut]

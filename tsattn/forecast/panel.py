@@ -18,11 +18,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsattn.forecast.paneltypes import ID_COL, LONG_COLUMNS, TARGET_COL, TIME_COL, Panel, TimeAxis
+from tsattn.forecast.paneltypes import (
+    ID_COL,
+    LONG_COLUMNS,
+    TARGET_COL,
+    TIME_COL,
+    Layout,
+    Panel,
+    TimeAxis,
+)
 from tsattn.forecast.readers import from_array, from_long, from_masked, from_series, from_wide
 from tsattn.forecast.values import MAX_ABS_VALUE, check_magnitude
 
 __all__ = [
+    "Layout",
     "ID_COL",
     "LONG_COLUMNS",
     "MAX_ABS_VALUE",
@@ -87,7 +96,7 @@ def from_forecasts(
     ids: list,
     last: list,
     axis: TimeAxis,
-    layout: dict,
+    layout: Layout,
     columns: list[str] | None = None,
 ) -> Any:
     """Turn forecasts of shape (n_series, horizon[, k]) into the kind of object ``fit`` got.
@@ -109,7 +118,7 @@ def from_forecasts(
         ``unique_id``, ``ds`` and those columns (long y), or an array (horizon, k) or
         (horizon, n_series, k) (array y).
     """
-    kind = layout["kind"]
+    kind = layout.kind
     horizon = forecasts.shape[1]
     if kind == "array1d" and columns is None:
         return forecasts[0]
@@ -118,21 +127,21 @@ def from_forecasts(
     if kind in ("array1d", "array2d"):  # (horizon, k) or (horizon, n_series, k)
         return forecasts.transpose(1, 0, 2) if kind == "array2d" else forecasts[0]
     if kind == "series" and columns is None:
-        return pd.Series(forecasts[0], index=axis.future(last[0], horizon), name=layout["name"])
+        return pd.Series(forecasts[0], index=axis.future(last[0], horizon), name=layout.name)
     if kind == "series":
         return pd.DataFrame(
             forecasts[0], index=axis.future(last[0], horizon), columns=pd.Index(columns)
         )
     if kind == "wide" and columns is None:
         return pd.DataFrame(
-            forecasts.T, index=axis.future(last[0], horizon), columns=_names(layout["columns"])
+            forecasts.T, index=axis.future(last[0], horizon), columns=_names(list(layout.columns))
         )
     if kind == "wide":  # columns (series, name), as a wide X
         n, k = forecasts.shape[0], forecasts.shape[2]
         return pd.DataFrame(
             forecasts.transpose(1, 0, 2).reshape(horizon, n * k),
             index=axis.future(last[0], horizon),
-            columns=pd.MultiIndex.from_product([layout["columns"], list(columns)]),
+            columns=pd.MultiIndex.from_product([list(layout.columns), list(columns)]),
         )
     return _long_frame(forecasts, ids, last, axis, layout, columns)
 
@@ -154,12 +163,12 @@ def _long_frame(forecasts, ids, last, axis, layout, columns) -> pd.DataFrame:
             future_by_last[end] = axis.future(end, horizon)
         stamps.append(future_by_last[end])
     ds = stamps[0].append(stamps[1:]) if n > 1 else stamps[0]
-    if layout.get("unit"):
-        ds = ds.as_unit(layout["unit"])
-        if layout.get("tz"):  # aware when the stamps continue an aware ``last``
-            ds = ds.tz_localize(layout["tz"]) if ds.tz is None else ds.tz_convert(layout["tz"])
+    if layout.unit:
+        ds = ds.as_unit(layout.unit)
+        if layout.tz:  # aware when the stamps continue an aware ``last``
+            ds = ds.tz_localize(layout.tz) if ds.tz is None else ds.tz_convert(layout.tz)
     frame = pd.DataFrame({ID_COL: np.repeat(np.asarray(ids, dtype=object), horizon), TIME_COL: ds})
-    if layout["kind"] == "series" and columns is None:
+    if layout.kind == "series" and columns is None:
         frame[TARGET_COL] = forecasts.reshape(-1)
     elif columns is None:
         frame[TARGET_COL] = forecasts.reshape(-1)

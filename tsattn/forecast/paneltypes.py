@@ -1,4 +1,4 @@
-"""The panel's types: :class:`Panel` (many series held once) and :class:`TimeAxis`.
+"""The panel's types: :class:`Panel` (many series held once), :class:`TimeAxis`, :class:`Layout`.
 
 Also the column names of a long table (``unique_id``, ``ds``, ``y``, as in Nixtla's libraries).
 """
@@ -13,6 +13,64 @@ import pandas as pd
 
 ID_COL, TIME_COL, TARGET_COL = "unique_id", "ds", "y"
 LONG_COLUMNS = (ID_COL, TIME_COL, TARGET_COL)
+
+
+# How ``y`` was given, and so how forecasts go back: a Series, a wide frame (a column per series),
+# a long frame (unique_id, ds, y), or a 1-D / 2-D array.
+LAYOUT_KINDS = ("series", "wide", "long", "array1d", "array2d")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How ``y`` was given, kept so that forecasts come back in the same format.
+
+    ``kind`` is one of :data:`LAYOUT_KINDS`. A Series keeps its ``name``; a wide frame its
+    ``columns`` (the series' names); a long frame the kind of its ``ds`` column
+    (``time_kind``) and, for datetimes, their ``unit`` and time zone ``tz``.
+    """
+
+    kind: str
+    name: Any = None
+    columns: tuple = ()
+    time_kind: str | None = None
+    unit: str | None = None
+    tz: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in LAYOUT_KINDS:
+            raise ValueError(f"layout kind must be one of {LAYOUT_KINDS}, got {self.kind!r}")
+        object.__setattr__(self, "columns", tuple(self.columns))
+
+    @property
+    def is_array(self) -> bool:
+        """Whether y was a numpy array (no timestamps, no names)."""
+        return self.kind in ("array1d", "array2d")
+
+    @property
+    def is_long(self) -> bool:
+        """Whether y was a long frame (unique_id, ds, y)."""
+        return self.kind == "long"
+
+    def to_json(self) -> dict:
+        """JSON-ready, with only the fields its kind uses (the form model files hold)."""
+        if self.kind == "series":
+            return {"kind": "series", "name": self.name}
+        if self.kind == "wide":
+            return {"kind": "wide", "columns": list(self.columns)}
+        if self.kind == "long":
+            state = {"kind": "long", "time_kind": self.time_kind}
+            if self.unit is not None:
+                state.update(unit=self.unit, tz=self.tz)
+            return state
+        return {"kind": self.kind}
+
+    @classmethod
+    def from_json(cls, state: dict) -> Layout:
+        """Inverse of :meth:`to_json`; refuses unknown kinds or fields."""
+        known = {"kind", "name", "columns", "time_kind", "unit", "tz"}
+        if not isinstance(state, dict) or not set(state) <= known or "kind" not in state:
+            raise ValueError(f"not a layout: {state!r}")
+        return cls(**state)
 
 
 @dataclass
@@ -56,8 +114,8 @@ class Panel:
         Each series' last timestamp (a Timestamp, Period or int).
     axis : TimeAxis
         How the timestamps continue.
-    layout : dict
-        What is needed to give forecasts back in the input's format (JSON-ready).
+    layout : Layout
+        What is needed to give forecasts back in the input's format.
     """
 
     values: np.ndarray
@@ -65,7 +123,7 @@ class Panel:
     ids: list
     last: list
     axis: TimeAxis
-    layout: dict = field(default_factory=dict)
+    layout: Layout = field(default_factory=lambda: Layout("array2d"))
 
     @property
     def lengths(self) -> np.ndarray:

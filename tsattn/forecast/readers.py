@@ -12,7 +12,15 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from tsattn.forecast.paneltypes import ID_COL, LONG_COLUMNS, TARGET_COL, TIME_COL, Panel, TimeAxis
+from tsattn.forecast.paneltypes import (
+    ID_COL,
+    LONG_COLUMNS,
+    TARGET_COL,
+    TIME_COL,
+    Layout,
+    Panel,
+    TimeAxis,
+)
 from tsattn.forecast.values import (
     MAX_ABS_VALUE,
     check_finite,
@@ -100,7 +108,7 @@ def from_series(y: pd.Series, name: str, allow_nan: bool = False) -> Panel:
         ids=[series_name if series_name is not None else 0],
         last=[y.index[-1]],
         axis=axis,
-        layout={"kind": "series", "name": series_name},
+        layout=Layout("series", name=series_name),
     )
 
 
@@ -178,7 +186,7 @@ def from_wide(y: pd.DataFrame, name: str, allow_nan: bool = False) -> Panel:
     axis = _index_axis(y.index, name)
     values = to_float64(y.to_numpy(), name)
     ids = [plain_id(c, f"{name} column name") for c in y.columns]
-    layout = {"kind": "wide", "columns": [jsonable(c) for c in ids]}
+    layout = Layout("wide", columns=[jsonable(c) for c in ids])
     return _from_columns(list(values.T), ids, y.index[-1], axis, layout, name, allow_nan)
 
 
@@ -208,7 +216,7 @@ def from_array(y: np.ndarray, name: str, allow_nan: bool = False) -> Panel:
     values = to_float64(y, name)
     columns = [values] if y.ndim == 1 else list(values.T)
     axis = TimeAxis("position", 1)
-    layout = {"kind": "array1d" if y.ndim == 1 else "array2d"}
+    layout = Layout("array1d" if y.ndim == 1 else "array2d")
     return _from_columns(
         columns, list(range(len(columns))), y.shape[0] - 1, axis, layout, name, allow_nan
     )
@@ -306,7 +314,7 @@ def from_long(y: pd.DataFrame, name: str, allow_nan: bool = False) -> Panel:
         ids=ids,
         last=last,
         axis=axis,
-        layout={"kind": "long", "time_kind": kind, **time_format},
+        layout=Layout("long", time_kind=kind, **time_format),
     )
 
 

@@ -37,7 +37,7 @@ def x_rows(X: Any, panel_layout: dict, ids: list, axis: TimeAxis) -> Rows:
     ----------
     X : pandas.DataFrame or numpy.ndarray
         Covariates, in the format of y (see :mod:`tsattn.forecast.covariates`).
-    panel_layout : dict
+    panel_layout : Layout
         The fitted panel's layout (its ``kind`` says y's format).
     ids : list
         The series ids seen in ``fit``.
@@ -48,7 +48,7 @@ def x_rows(X: Any, panel_layout: dict, ids: list, axis: TimeAxis) -> Rows:
     -------
     Rows
     """
-    kind = panel_layout["kind"]
+    kind = panel_layout.kind
     if kind in ("array1d", "array2d"):
         return _array_rows(X, kind, len(ids))
     if isinstance(X, np.ndarray):
