@@ -100,3 +100,29 @@ def test_a_fit_inside_the_block_trains_with_the_setting(libc):
         train(torch.nn.Linear(1, 1), loss, Data(), None, config, np.random.default_rng(0))
     assert seen and all(count == len(SET) for count in seen)
     assert libc.calls == SET + DEFAULTS
+
+
+def test_training_leaves_the_allocator_settings_alone(libc):
+    """fit changes nothing in the user's process unless asked to (the opt-in above)."""
+    import numpy as np
+    import torch
+
+    from tsattn.training import TrainingConfig, train
+
+    class Data:
+        x, y = torch.randn(32, 2), torch.randn(32, 1)
+
+        def __len__(self):
+            return 32
+
+        def batch(self, index):
+            return {"x": self.x[index], "y": self.y[index]}
+
+    module = torch.nn.Linear(2, 1)
+
+    def loss(model, batch):
+        return torch.nn.functional.mse_loss(model(batch["x"]), batch["y"])
+
+    config = TrainingConfig(max_epochs=2, batch_size=8, verbose=False)
+    assert len(train(module, loss, Data(), None, config, np.random.default_rng(0))) == 2
+    assert libc.calls == []

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from tsattn import memory, training
+from tsattn import training
 from tsattn.training import (
     EpochReport,
     TrainingConfig,
@@ -307,31 +307,6 @@ def test_capped_epochs_validate_on_a_fixed_evenly_spread_subset():
     valid = Regression(n=100, seed=1)
     train(linear(), mse, Regression(), valid, config(max_epochs=1, batch_size=4), rng())
     assert sorted(np.concatenate(valid.requests).tolist()) == list(range(100))
-
-
-# --------------------------------------------------------------------------------------------
-# The allocator is the user's: training never touches glibc's settings
-
-
-class _FakeLibc:
-    def __init__(self):
-        self.calls = []
-
-    def mallopt(self, parameter, value):
-        self.calls.append(("mallopt", parameter, value))
-        return 1
-
-    def malloc_trim(self, pad):
-        self.calls.append(("malloc_trim", pad))
-        return 1
-
-
-def test_training_leaves_the_allocator_settings_alone(monkeypatch):
-    libc = _FakeLibc()
-    monkeypatch.setattr(memory, "_glibc", lambda: libc)
-    history = train(linear(), mse, Regression(), None, config(max_epochs=2), rng())
-    assert len(history) == 2
-    assert libc.calls == []
 
 
 # --------------------------------------------------------------------------------------------
