@@ -169,3 +169,26 @@ def test_saved_model_forecasts_new_data(fitted, tmp_path):
     g = tsattn.load(tmp_path / "m.tsattn")
     shorter = _head(panel, 2)
     pd.testing.assert_frame_equal(g.predict(X, y=shorter), f.predict(X, y=shorter))
+
+
+def test_score_reads_test_folds_of_any_format_without_a_frequency():
+    """A fold may hold one or two steps per series: too few to infer a frequency from."""
+    panel = _panel(n=2)
+    f = Seq2SeqForecaster(**tiny(horizon=2)).fit(_head(panel, 2))
+    test = panel.groupby("unique_id", sort=False).tail(2)
+    expected = -np.abs(f.predict()["y"].to_numpy() - test["y"].to_numpy()).mean()
+    assert f.score(test) == pytest.approx(expected)
+    first = test.groupby("unique_id", sort=False).head(1)  # one step of each series
+    assert f.score(first) == pytest.approx(
+        -np.abs(f.predict()["y"].to_numpy()[::2] - first["y"].to_numpy()).mean()
+    )
+    wide = panel.pivot(index="ds", columns="unique_id", values="y")
+    g = Seq2SeqForecaster(**tiny(horizon=2)).fit(wide.iloc[:-2])
+    assert g.score(wide.iloc[-2:]) == pytest.approx(
+        -np.abs(g.predict().to_numpy() - wide.iloc[-2:].to_numpy()).mean()
+    )
+    array = wide.to_numpy()
+    h = Seq2SeqForecaster(**tiny(horizon=2)).fit(array[:-2])
+    assert h.score(array[-2:]) == pytest.approx(-np.abs(h.predict() - array[-2:]).mean())
+    with pytest.raises(TypeError, match="fit on a long frame"):
+        f.score(wide)

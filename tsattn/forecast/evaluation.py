@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tsattn._validation import check_int
 from tsattn.forecast.metrics import evaluate
-from tsattn.forecast.panel import Layout, Panel, to_panel
+from tsattn.forecast.panel import ID_COL, TARGET_COL, TIME_COL, Layout, Panel, to_panel
 from tsattn.forecast.params import first_short
 from tsattn.forecast.seasonal import season_from_axis
 from tsattn.forecast.timegrid import make_grid, time_keys
@@ -95,18 +95,60 @@ def backtest(
 
 
 def score(estimator, y, X=None) -> float:
-    """Minus the MAE of the fitted ``estimator``'s forecast against the actual values ``y``."""
+    """Minus the MAE of the fitted ``estimator``'s forecast against the actual values ``y``.
+
+    ``y`` is read in the format ``fit`` got, without inferring a frequency (a test fold may
+    hold a single step per series): long rows are matched on (unique_id, ds), Series and wide
+    rows on their index, and array rows are the steps right after each series' end.
+    """
     context = estimator.context_
-    predicted = _forecast_frame(context, estimator._point_forecasts(X))
-    panel = to_panel(y, allow_nan=True)
-    actual = _actual_frame(panel, panel.values.astype(np.float64)).dropna()
-    pairs = predicted.merge(actual, on=["unique_id", "ds"])
-    if pairs.empty:
+    forecasts = estimator._point_forecasts(X)  # (n, H)
+    layout = context.layout
+    if layout.is_array:
+        actual = np.asarray(y, dtype=np.float64)
+        actual = actual.reshape(len(actual), -1).T  # (n, steps)
+        if actual.shape[0] != context.n_series:
+            raise ValueError(
+                f"y has {actual.shape[0]} series, the model {context.n_series}: give the actual "
+                "values of the steps after the fitted histories, one column per series"
+            )
+        steps = min(actual.shape[1], context.horizon)
+        errors = np.abs(actual[:, :steps] - forecasts[:, :steps])
+        errors = errors[~np.isnan(errors)]
+    else:
+        predicted = _forecast_frame(context, forecasts)
+        actual = _actual_rows(y, layout)
+        keys = [ID_COL, "key"]
+        predicted["key"] = time_keys(predicted[TIME_COL], context.axis, "the forecast steps")
+        actual["key"] = time_keys(actual[TIME_COL], context.axis, "y's timestamps")
+        pairs = predicted.merge(actual.drop(columns=TIME_COL), on=keys).dropna(subset=["y"])
+        errors = np.abs(pairs["y"].to_numpy(np.float64) - pairs["forecast"].to_numpy())
+    if not len(errors):
         raise ValueError(
             "y holds no value at the forecast steps (the horizon after each fitted series' "
             "end): give the actual values of those steps"
         )
-    return -float(np.abs(pairs["y"] - pairs["forecast"]).mean())
+    return -float(errors.mean())
+
+
+def _actual_rows(y, layout: Layout) -> pd.DataFrame:
+    """Actual values as rows of unique_id, ds, y, read as the fitted layout says."""
+    if layout.is_long:
+        if not isinstance(y, pd.DataFrame) or not {ID_COL, TIME_COL, TARGET_COL} <= set(y):
+            raise TypeError(
+                f"the model was fit on a long frame: give y as one too ({ID_COL}, {TIME_COL}, "
+                f"{TARGET_COL})"
+            )
+        return y[[ID_COL, TIME_COL, TARGET_COL]].rename(columns={TARGET_COL: "y"})
+    if layout.kind == "series":
+        if not isinstance(y, pd.Series):
+            raise TypeError(f"the model was fit on a Series: give y as one, got {type(y).__name__}")
+        ids = [layout.name if layout.name is not None else 0] * len(y)
+        return pd.DataFrame({ID_COL: ids, TIME_COL: y.index, "y": y.to_numpy(np.float64)})
+    if not isinstance(y, pd.DataFrame):
+        raise TypeError(f"the model was fit on a wide frame: give y as one, got {type(y).__name__}")
+    stacked = y.rename_axis(index=TIME_COL, columns=ID_COL).stack(future_stack=True)
+    return stacked.rename("y").reset_index()[[ID_COL, TIME_COL, "y"]]
 
 
 class EvaluationMixin:
