@@ -1,5 +1,7 @@
 """tsattn: forecasting with an RNN encoder-decoder and Bahdanau attention, the scikit-learn way."""
 
+from importlib import metadata as _metadata
+
 from tsattn.forecast.ensemble import Seq2SeqEnsemble
 from tsattn.forecast.forecaster import Seq2SeqForecaster
 from tsattn.forecast.regressor import Seq2SeqRegressor
@@ -7,7 +9,11 @@ from tsattn.forecast.windowed import make_windows
 from tsattn.io import load
 from tsattn.translate.translator import Seq2SeqTranslator
 
-__version__ = "0.1.0"
+try:
+    # The version is defined once, in pyproject.toml; the installed metadata carries it.
+    __version__ = _metadata.version("tsattn")
+except _metadata.PackageNotFoundError:  # a source tree on sys.path without being installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "Seq2SeqEnsemble",
