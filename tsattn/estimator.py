@@ -57,6 +57,53 @@ def check_model_size(config: CoreConfig) -> None:
         )
 
 
+def rnn_options(est) -> dict:
+    """The core's RNN settings read from the parameters every estimator has.
+
+    Parameters
+    ----------
+    est : Seq2SeqEstimator
+        Any tsattn estimator (its parameters are read, never changed).
+
+    Returns
+    -------
+    dict
+        ``hidden_size``, ``num_layers``, ``cell``, ``bidirectional``, ``dropout`` and
+        ``attention``, as :class:`~tsattn.core.seq2seq.CoreConfig` takes them.
+    """
+    return {
+        "hidden_size": est.hidden_size,
+        "num_layers": est.num_layers,
+        "cell": est.cell,
+        "bidirectional": bool(est.bidirectional),
+        "dropout": float(est.dropout),
+        "attention": est.attention,
+    }
+
+
+def training_options(est) -> dict:
+    """The training loop's settings read from the parameters every estimator has.
+
+    Parameters
+    ----------
+    est : Seq2SeqEstimator
+        Any tsattn estimator (its parameters are read, never changed).
+
+    Returns
+    -------
+    dict
+        ``max_epochs``, ``batch_size``, ``learning_rate``, ``early_stopping_patience`` and
+        ``verbose``, as :class:`~tsattn.training.TrainingConfig` takes them.
+    """
+    return {
+        "max_epochs": est.max_epochs,
+        "batch_size": est.batch_size,
+        "learning_rate": est.learning_rate,
+        "early_stopping_patience": est.early_stopping_patience,
+        "verbose": bool(est.verbose),
+    }
+
+
 class Seq2SeqEstimator(SaveMixin, BaseEstimator):
     """Base class of the forecaster, the regressor and the translator.
 
@@ -66,39 +113,12 @@ class Seq2SeqEstimator(SaveMixin, BaseEstimator):
     """
 
     def _rnn_options(self) -> dict:
-        """The core's RNN settings read from the parameters every estimator has.
-
-        Returns
-        -------
-        dict
-            ``hidden_size``, ``num_layers``, ``cell``, ``bidirectional``, ``dropout`` and
-            ``attention``, as :class:`~tsattn.core.seq2seq.CoreConfig` takes them.
-        """
-        return {
-            "hidden_size": self.hidden_size,
-            "num_layers": self.num_layers,
-            "cell": self.cell,
-            "bidirectional": bool(self.bidirectional),
-            "dropout": float(self.dropout),
-            "attention": self.attention,
-        }
+        """The core's RNN settings read from the parameters (see :func:`rnn_options`)."""
+        return rnn_options(self)
 
     def _training_options(self) -> dict:
-        """The training loop's settings read from the parameters every estimator has.
-
-        Returns
-        -------
-        dict
-            ``max_epochs``, ``batch_size``, ``learning_rate``, ``early_stopping_patience`` and
-            ``verbose``, as :class:`~tsattn.training.TrainingConfig` takes them.
-        """
-        return {
-            "max_epochs": self.max_epochs,
-            "batch_size": self.batch_size,
-            "learning_rate": self.learning_rate,
-            "early_stopping_patience": self.early_stopping_patience,
-            "verbose": bool(self.verbose),
-        }
+        """The training loop's settings read from the parameters (see :func:`training_options`)."""
+        return training_options(self)
 
     def _seed(self) -> int:
         """The run's seed, drawn once from ``random_state`` (scikit-learn's convention)."""

@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tsattn._validation import check_int, check_option
 from tsattn.forecast.forecaster import Seq2SeqForecaster
+from tsattn.forecast.outputs import point_forecasts
 from tsattn.io import SaveMixin, params_from_json, params_to_json, save_estimator
 
 __all__ = ["Seq2SeqEnsemble"]
@@ -127,7 +128,7 @@ class Seq2SeqEnsemble(SaveMixin, BaseEstimator):
         pandas.Series, pandas.DataFrame or numpy.ndarray
         """
         check_is_fitted(self, "estimators_")
-        forecasts = np.stack([m._point_forecasts(X) for m in self.estimators_])  # (M, N, H)
+        forecasts = np.stack([point_forecasts(m, X) for m in self.estimators_])  # (M, N, H)
         combined = np.median(forecasts, 0) if self.combine_ == "median" else forecasts.mean(0)
         return self.estimators_[0].context_.format(combined)
 

@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tsattn._validation import check_int
 from tsattn.forecast.metrics import evaluate
+from tsattn.forecast.outputs import point_forecasts
 from tsattn.forecast.panel import ID_COL, TARGET_COL, TIME_COL, Layout, Panel, to_panel
 from tsattn.forecast.params import first_short
 from tsattn.forecast.seasonal import season_from_axis
@@ -75,7 +76,7 @@ def backtest(
         else:
             model = estimator
             context = estimator.context_.for_histories(history, X, static)
-        frame = _forecast_frame(context, model._point_forecasts(X, context))
+        frame = _forecast_frame(context, point_forecasts(model, X, context))
         frame = frame.merge(actual, on=["unique_id", "ds"], how="left")
         frame = frame[["unique_id", "ds", "cutoff", "y", "forecast"]]
         frames.append(frame)
@@ -102,7 +103,7 @@ def score(estimator, y, X=None) -> float:
     rows on their index, and array rows are the steps right after each series' end.
     """
     context = estimator.context_
-    forecasts = estimator._point_forecasts(X)  # (n, H)
+    forecasts = point_forecasts(estimator, X)  # (n, H)
     layout = context.layout
     if layout.is_array:
         actual = np.asarray(y, dtype=np.float64)

@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
-import warnings
-
-import numpy as np
-
 from tsattn.estimator import Seq2SeqEstimator
-from tsattn.forecast import conformal, network
-from tsattn.forecast.calendar import check_calendar
-from tsattn.forecast.context import ForecastContext, adjusted_histories
-from tsattn.forecast.covariates import check_past_covariates, fit_design
 from tsattn.forecast.evaluation import EvaluationMixin
-from tsattn.forecast.importance import select_covariates
+from tsattn.forecast.fitting import FitStepsMixin
 from tsattn.forecast.outputs import OutputsMixin
-from tsattn.forecast.panel import to_panel
-from tsattn.forecast.params import (
-    check_forecaster_params,
-    check_lengths,
-    check_quantiles,
-    check_warm_start,
-    default_input_size,
-    resolve_scaler,
-    short_history_warning,
-)
-from tsattn.forecast.seasonal import season_from_axis
-from tsattn.forecast.windows import WindowBatches, training_windows
-from tsattn.io import params_to_json
-from tsattn.training import checkpoint_fingerprint, resolve_device
+from tsattn.forecast.params import check_forecaster_params
+from tsattn.forecast.selection import CovariateSelectionMixin
 
 
-class Seq2SeqForecaster(OutputsMixin, EvaluationMixin, Seq2SeqEstimator):
+class Seq2SeqForecaster(
+    OutputsMixin, EvaluationMixin, CovariateSelectionMixin, FitStepsMixin, Seq2SeqEstimator
+):
     """Forecast many series with one RNN encoder-decoder and Bahdanau attention.
 
     The model is global: it learns from windows of every series at once. Each window's history
@@ -358,156 +339,16 @@ class Seq2SeqForecaster(OutputsMixin, EvaluationMixin, Seq2SeqEstimator):
         -------
         self : Seq2SeqForecaster
         """
-        horizon, input_size = self._check_params()
-        levels, asked = check_quantiles(self.quantiles)
-        past = check_past_covariates(self.past_covariates)
-        calendar = check_calendar(self.calendar_features)
-        device = resolve_device(self.device)
+        options, device = self._checked_options()
         previous = getattr(self, "context_", None) if self.warm_start else None
-        if previous is not None:
-            # Continue the fitted model: the data are prepared exactly as for its first fit.
-            check_warm_start(previous, horizon, levels)
-            panel, design, indices, states = previous.prepare(y, X, static)
-            check_lengths(panel, horizon)
-            input_size, scaler = previous.input_size, previous.scaler
-            observed_feature = previous.observed_feature
-        else:
-            panel = to_panel(y, allow_nan=self.missing == "mask")
-            check_lengths(panel, horizon)
-            if self.nonnegative and np.nanmin(panel.values) < 0:
-                raise ValueError(
-                    f"nonnegative=True but y has negative values (min "
-                    f"{np.nanmin(panel.values):g}); set nonnegative=False"
-                )
-            design = fit_design(
-                panel, X, static, past, calendar, centre=self.covariate_scaling == "window"
-            )
-            season = self.season_length
-            season = season_from_axis(panel.axis) if season is None else season
-            panel, indices, states = adjusted_histories(panel, season, self.baseline)
-            scaler = resolve_scaler(self.scaler, panel.values)
-            observed_feature = self.missing == "mask"
-            if input_size is None:
-                input_size = default_input_size(panel.lengths, horizon)
-            # An input longer than the longest series would read padding only, and a huge one
-            # would size every batch by it.
-            input_size = min(input_size, int(panel.lengths.max()))
-            warning = short_history_warning(panel.lengths, horizon, season)
-            if warning is not None:
-                warnings.warn(warning, UserWarning, stacklevel=2)
-        seed = self._seed()
-
-        train_windows, valid_windows = training_windows(
-            panel.lengths, input_size, horizon, self.validation_size
+        data, valid = self._fit_steps(
+            options, device, previous, y, X, static, self._seed, checkpoint_dir
         )
-        batches = {
-            name: WindowBatches(
-                panel.values,
-                panel.offsets,
-                windows,
-                input_size,
-                horizon,
-                scaler,
-                device,
-                covariates=design.history,
-                n_future=design.spec.n_future,
-                static=design.static,
-                observed_feature=observed_feature,
-                baseline=states,
-                centred=design.spec.centred_columns,
-            )
-            for name, windows in (("train", train_windows), ("valid", valid_windows))
-        }
-        probe = batches["train"].batch(np.arange(1))
-        config = network.core_config(
-            self,
-            source_features=probe["source"].shape[-1],
-            target_features=probe["target_in"].shape[-1],
-            output_size=len(levels or [0]),
-            input_size=input_size,
-        )
-        source_covariates, target_covariates = batches["train"].covariate_widths
-        config = dataclasses.replace(
-            config,
-            source_covariates=source_covariates,
-            target_covariates=target_covariates,
-            covariate_gate=bool(self.covariate_gate),
-            covariate_dropout=float(self.covariate_dropout),
-        )
-        if previous is not None and config != self.module_.config:
-            raise ValueError(
-                "warm_start=True continues the fitted model, but the new data or parameters "
-                "change its inputs or sizes (other covariates or static features, hidden_size, "
-                "...): set warm_start=False to fit a new model"
-            )
-        fingerprint = None
-        if checkpoint_dir is not None:
-            arrays = [a for a in (design.history, design.static) if a is not None]
-            fingerprint = checkpoint_fingerprint(
-                params_to_json(self.get_params()), panel.values, panel.offsets, *arrays
-            )
-        self._fit_module(
-            config,
-            network.make_loss(self.loss, levels, free_running=not self.teacher_forcing),
-            batches["train"],
-            batches["valid"],
-            network.training_config(self),
-            seed,
-            device,
-            checkpoint_dir=checkpoint_dir,
-            fingerprint=fingerprint,
-            initial=None if previous is None else self.module_,
-        )
-        calibration_windows = batches["valid"] if len(valid_windows) else batches["train"]
-        self.context_ = ForecastContext.from_panel(
-            panel,
-            design,
-            indices,
-            states,
-            horizon=horizon,
-            input_size=input_size,
-            scaler=scaler,
-            nonnegative=bool(self.nonnegative if previous is None else previous.nonnegative),
-            observed_feature=observed_feature,
-            quantiles=levels,
-            asked_quantiles=asked,
-            calibration=conformal.calibrate(
-                self.module_, calibration_windows, horizon, levels, seed
-            ),
-        )
-        self._set_fitted_attributes()
         if (
             self.covariate_selection == "validation"
             and previous is None
-            and len(valid_windows)
-            and (design.spec.n_columns or design.static is not None)
+            and len(valid)
+            and data.has_covariates
         ):
-            select_covariates(self, y, X, static, batches["valid"])
+            self._select_covariates(options, device, y, X, static, valid)
         return self
-
-    def _set_fitted_attributes(self) -> None:
-        """The public fitted attributes, all read from ``module_`` and ``context_``."""
-        context = self.context_
-        self.horizon_ = context.horizon
-        self.input_size_ = context.input_size
-        self.segment_length_ = self.module_.config.segment_length
-        self.scaler_ = context.scaler
-        self.season_length_ = context.season_length
-        self.seasonal_indices_ = context.seasonal_indices
-        self.n_series_ = context.n_series
-        self.series_ids_ = list(context.ids)
-        self.freq_ = context.axis.freq
-        self.quantiles_ = context.quantiles
-
-    # ------------------------------------------------------------------------------------------
-    # save / load
-
-    def _state_artifacts(self):
-        state, tensors = self.context_.to_artifacts()
-        return {"context": state}, tensors
-
-    def _restore_state(self, state, tensors) -> None:
-        self.context_ = ForecastContext.from_artifacts(state["context"], tensors)
-        if self.module_.config.output_size != len(self.context_.quantiles or [0]):
-            raise ValueError("the model's outputs do not match its quantile levels")
-        self._set_fitted_attributes()

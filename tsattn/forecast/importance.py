@@ -11,7 +11,8 @@ the model was trained on, on scaled targets, so every series counts alike whatev
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import copy
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,14 +23,10 @@ from sklearn.utils import check_random_state
 from tsattn._validation import check_int
 from tsattn.estimator import in_chunks
 from tsattn.forecast import network
-from tsattn.forecast.combination import baseline_kind, baseline_states
-from tsattn.forecast.covariates import CovariateSpec, apply_design
-from tsattn.forecast.panel import to_panel
-from tsattn.forecast.params import check_lengths
-from tsattn.forecast.seasonal import deseasonalize
-from tsattn.forecast.windows import WindowBatches, training_windows
+from tsattn.forecast.covariates import CovariateSpec
+from tsattn.forecast.windows import WindowBatches
 
-__all__ = ["Feature", "feature_blocks", "permutation_importance", "select_covariates"]
+__all__ = ["Feature", "feature_blocks", "importance_table", "permutation_importance"]
 
 COLUMNS = ["feature", "kind", "importance", "std", "relative"]
 
@@ -113,25 +110,54 @@ def permutation_importance(
             "the model reads no covariates, calendar or static features: nothing to rank; fit "
             "it with X, static or calendar_features"
         )
-    batches = _validation_batches(est, y, X, static)
-    return _importance(est, batches, blocks, n_repeats, check_random_state(random_state))
+    preparation = est.context_.preparation()
+    data = preparation.prepare(y, X, static, training=True)
+    train, valid = preparation.training_batches(data, est.validation_size, est.device_)
+    batches = valid if len(valid) else train
+    rng = check_random_state(random_state)
+    return importance_table(est.module_, est.context_.quantiles, batches, blocks, n_repeats, rng)
 
 
-def _importance(est, batches: WindowBatches, blocks: list, n_repeats: int, rng) -> pd.DataFrame:
-    """The importance table of ``blocks`` on ``batches`` (see :func:`permutation_importance`)."""
-    loss = network.make_loss("mae", est.context_.quantiles, free_running=True)
-    base = _mean_loss(est.module_, batches, loss)
+def importance_table(
+    module, quantiles: list | None, batches: WindowBatches, blocks: list, n_repeats: int, rng
+) -> pd.DataFrame:
+    """The importance table of ``blocks`` on ``batches`` (see :func:`permutation_importance`).
+
+    Parameters
+    ----------
+    module : Seq2Seq
+        The trained model.
+    quantiles : list of float or None
+        Its output levels.
+    batches : WindowBatches
+        The windows scored; they are left as they are (each shuffle works on a copy).
+    blocks : list of Feature
+        The features to shuffle, one at a time.
+    n_repeats : int
+        Shuffles per feature.
+    rng : numpy.random.RandomState
+        Draws the shuffles, feature after feature.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    loss = network.make_loss("mae", quantiles, free_running=True)
+    base = _mean_loss(module, batches, loss)
     rows = []
     for feature in blocks:
-        table = batches.static if feature.kind == "static" else batches.covariates
+        name = "static" if feature.kind == "static" else "covariates"
+        table = getattr(batches, name)
         columns = list(feature.columns)
-        original = table[:, columns].clone()
         increases = []
         for _ in range(n_repeats):
             order = torch.as_tensor(rng.permutation(len(table)), device=table.device)
-            table[:, columns] = original[order]
-            increases.append(_mean_loss(est.module_, batches, loss) - base)
-        table[:, columns] = original
+            shuffled = table.clone()
+            shuffled[:, columns] = table[:, columns][order]
+            # A shallow copy that reads the shuffled table; every other tensor is shared.
+            variant = copy.copy(batches)
+            setattr(variant, name, shuffled)
+            increases.append(_mean_loss(module, variant, loss) - base)
         rows.append(
             {
                 "feature": feature.name,
@@ -147,38 +173,6 @@ def _importance(est, batches: WindowBatches, blocks: list, n_repeats: int, rng) 
     return result
 
 
-def _validation_batches(est, y: Any, X: Any, static: Any) -> WindowBatches:
-    """The validation windows of ``y`` built as ``fit`` built them, with fit's covariate spec."""
-    context = est.context_
-    panel = to_panel(y, allow_nan=context.observed_feature)
-    check_lengths(panel, context.horizon)
-    design = apply_design(context.spec, panel, X, static)
-    values, _ = deseasonalize(panel.values, panel.offsets, context.season_length)
-    train, valid = training_windows(
-        panel.lengths, context.input_size, context.horizon, est.validation_size
-    )
-    windows = valid if len(valid) else train
-    baseline = None
-    if context.baseline_end is not None:
-        kind = baseline_kind(context.baseline_end)
-        baseline = baseline_states(values, panel.offsets, kind)
-    return WindowBatches(
-        values,
-        panel.offsets,
-        windows,
-        context.input_size,
-        context.horizon,
-        context.scaler,
-        est.device_,
-        covariates=design.history,
-        n_future=context.spec.n_future,
-        static=design.static,
-        observed_feature=context.observed_feature,
-        baseline=baseline,
-        centred=context.spec.centred_columns,
-    )
-
-
 @torch.no_grad()
 def _mean_loss(module, batches: WindowBatches, loss) -> float:
     """The loss over every window of ``batches``, each observed target weighted alike."""
@@ -190,73 +184,3 @@ def _mean_loss(module, batches: WindowBatches, loss) -> float:
         total += float(loss(module, batch)) * observed
         count += observed
     return total / max(count, 1)
-
-
-# covariate_selection="validation" keeps a feature when shuffling it raises the validation loss
-# by at least this share: a column must carry 1% of the loss to be worth the noise it brings.
-SELECTION_MIN = 0.01
-SELECTION_REPEATS = 3
-
-
-def select_covariates(est, y: Any, X: Any, static: Any, valid: WindowBatches) -> None:
-    """Fit ``est`` again without the features that do not help on its validation windows.
-
-    The permutation importance of every feature of the fitted ``est`` is measured on ``valid``;
-    a feature whose relative importance is below :data:`SELECTION_MIN` is dropped, and when
-    any is, a clone with the same parameters (and seed) is fit on the rest and its fitted
-    state replaces ``est``'s. With every feature dropped the result is exactly the model
-    without covariates. ``est.covariate_selection_`` keeps the table, with a ``kept`` column;
-    the context's spec names the dropped X columns, which ``predict`` then ignores in X.
-
-    Parameters
-    ----------
-    est : Seq2SeqForecaster
-        Just fitted on ``y``, ``X``, ``static``.
-    y, X, static
-        What it was fit on.
-    valid : WindowBatches
-        Its validation windows.
-    """
-    from sklearn.base import clone
-
-    blocks = feature_blocks(est.context_.spec)
-    table = _importance(est, valid, blocks, SELECTION_REPEATS, check_random_state(est._seed()))
-    table["kept"] = table["relative"] >= SELECTION_MIN
-    dropped = table.loc[~table["kept"], ["feature", "kind"]]
-    if len(dropped):
-        names = {kind: set(part["feature"]) for kind, part in dropped.groupby("kind")}
-        spec = est.context_.spec
-        x_drop = names.get("known", set()) | names.get("past", set())
-        calendar = [c for c in spec.calendar if c not in names.get("calendar", set())]
-        refit = clone(est).set_params(
-            covariate_selection=None,
-            past_covariates=[c for c in spec.past if c not in x_drop],
-            calendar_features=calendar or False,
-        )
-        kept_static = [i["name"] for i in spec.static if i["name"] not in names.get("static", ())]
-        refit.fit(
-            y,
-            X=_without_columns(X, x_drop, spec.x_names),
-            static=None
-            if not kept_static
-            else static[[c for c in static.columns if str(c) in kept_static]],
-        )
-        for name, value in vars(refit).items():
-            if name.endswith("_") and not name.startswith("_"):
-                setattr(est, name, value)
-        context = est.context_
-        est.context_ = replace(context, spec=replace(context.spec, dropped=tuple(sorted(x_drop))))
-    est.covariate_selection_ = table
-
-
-def _without_columns(X: Any, drop: set, names: list) -> Any:
-    """X without the covariate columns ``drop`` (in X's own format); None when none is left."""
-    if X is None or not drop:
-        return X
-    if len(set(names) - drop) == 0:
-        return None
-    if isinstance(X, np.ndarray):  # columns named x0, x1, ... by position
-        return X[..., [j for j in range(X.shape[-1]) if f"x{j}" not in drop]]
-    if isinstance(X.columns, pd.MultiIndex):
-        return X.loc[:, ~X.columns.get_level_values(-1).isin(list(drop))]
-    return X[[c for c in X.columns if c not in drop]]

@@ -1,46 +1,20 @@
 """The numeric side of the shared core, used by both the forecaster and the regressor.
 
-What they share: checking the model's parameters, building the :class:`~tsattn.core.Seq2Seq`
-from them, the loss on scaled targets, and the batched roll-out that feeds the model its own
-outputs at prediction time.
+What they share: building the :class:`~tsattn.core.Seq2Seq` from their parameters (checked by
+:mod:`tsattn.parameters`), the loss on scaled targets, and the batched roll-out that feeds the
+model its own outputs at prediction time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 
-from tsattn._validation import check_float, check_int, check_option
-from tsattn.core.attention import ATTENTIONS
-from tsattn.core.encoder import CELLS
-from tsattn.core.seq2seq import DECODERS, CoreConfig, Seq2Seq
+from tsattn._validation import check_int
+from tsattn.core.seq2seq import CoreConfig, Seq2Seq
+from tsattn.estimator import rnn_options, training_options
 from tsattn.training import TrainingConfig
-
-LOSSES = ("mae", "mse", "huber")
-
-
-def check_model_params(est) -> None:
-    """Validate the parameters every numeric estimator shares; raise before any training."""
-    check_int("hidden_size", est.hidden_size)
-    check_int("num_layers", est.num_layers)
-    check_option("cell", est.cell, CELLS)
-    if not isinstance(est.bidirectional, (bool, np.bool_)):
-        raise TypeError(f"bidirectional must be True or False, got {est.bidirectional!r}")
-    check_float("dropout", est.dropout, 0.0, 1.0)
-    check_option("attention", est.attention, ATTENTIONS)
-    check_int("attention_size", est.attention_size, allow_none=True)
-    check_option("decoder", est.decoder, DECODERS)
-    if est.segment_length != "auto":
-        check_int("segment_length", est.segment_length)
-    check_option("loss", est.loss, LOSSES)
-    check_int("max_epochs", est.max_epochs)
-    check_int("batch_size", est.batch_size)
-    check_float("learning_rate", est.learning_rate, 0.0, float("inf"), low_open=True)
-    check_int("early_stopping_patience", est.early_stopping_patience, allow_none=True)
-    check_float("validation_size", est.validation_size, 0.0, 1.0)
-
 
 # segment_length="auto" keeps the encoder at this many recurrent steps or fewer: 36 monthly
 # values are read as 12 segments of 3, 48 weekly ones as 16 of 3. Fewer, longer segments train
@@ -57,24 +31,36 @@ def segment_length(value: int | str, input_size: int) -> int:
 
 
 def core_config(
-    est, *, source_features: int, target_features: int, output_size: int, input_size: int
+    est,
+    *,
+    source_features: int,
+    target_features: int,
+    output_size: int,
+    input_size: int,
+    **covariates,
 ) -> CoreConfig:
-    """The core's configuration from the data's sizes and the estimator's parameters."""
+    """The core's configuration from the data's sizes and the estimator's parameters.
+
+    ``covariates``: the covariate settings of :class:`~tsattn.core.seq2seq.CoreConfig`
+    (``source_covariates``, ``target_covariates``, ``covariate_gate``, ``covariate_dropout``)
+    for a model that reads covariates.
+    """
     return CoreConfig(
         source_features=source_features,
         target_features=target_features,
         output_size=output_size,
-        **est._rnn_options(),
+        **rnn_options(est),
         attention_size=est.attention_size,
         decoder=est.decoder,
         segment_length=segment_length(est.segment_length, input_size),
+        **covariates,
     )
 
 
 def training_config(est) -> TrainingConfig:
     """The training loop's settings from the estimator's parameters."""
     return TrainingConfig(
-        **est._training_options(),
+        **training_options(est),
         max_batches_per_epoch=_batches_per_epoch(est),
     )
 

@@ -17,6 +17,79 @@ from tsattn.forecast import conformal, network
 from tsattn.forecast.context import ForecastContext
 
 
+def point_forecasts(est, X=None, context: ForecastContext | None = None) -> np.ndarray:
+    """(n_series, horizon) point forecasts of a fitted forecaster (the median with quantiles).
+
+    Parameters
+    ----------
+    est : Seq2SeqForecaster
+        Fitted.
+    X : pandas.DataFrame, numpy.ndarray or None
+        As for ``predict``.
+    context : ForecastContext or None
+        The histories to forecast from; None: the fitted ones.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    context = est.context_ if context is None else context
+    forecasts = forecast_array(est, X, context)
+    if forecasts.ndim == 3:
+        forecasts = forecasts[..., context.quantiles.index(0.5)]
+    return forecasts
+
+
+def forecast_array(
+    est,
+    X=None,
+    context: ForecastContext | None = None,
+    return_weights: bool = False,
+    clip: bool = True,
+):
+    """(n_series, horizon) forecasts of a fitted forecaster, or (n_series, horizon, Q) with quantiles.
+
+    Parameters
+    ----------
+    est : Seq2SeqForecaster
+        Fitted.
+    X : pandas.DataFrame, numpy.ndarray or None
+        As for ``predict``.
+    context : ForecastContext or None
+        The histories to forecast from; None: the fitted ones.
+    return_weights : bool
+        Also return the (n_series, horizon, input_size) attention weights.
+    clip : bool
+        Clip at 0 when the model was fit with ``nonnegative``.
+
+    Returns
+    -------
+    numpy.ndarray or tuple of numpy.ndarray
+    """
+    context = est.context_ if context is None else context
+    batches = context.window_batches(X, est.device_)
+    parts, weights = [], []
+    for index in in_chunks(len(batches)):
+        forecast, attention = network.roll_out(
+            est.module_, batches.batch(index), context.horizon, return_weights,
+            context.quantiles,
+        )  # fmt: skip
+        parts.append(forecast.cpu().numpy())
+        if attention is not None:
+            weights.append(attention.cpu().numpy())
+    forecasts = context.reseasonalize(np.concatenate(parts).astype(np.float64))
+    if not np.isfinite(forecasts).all():
+        raise ValueError(
+            "the model's forecasts are not finite: training diverged (lower learning_rate "
+            "and fit again) or X lies far outside the values fit saw"
+        )
+    if context.nonnegative and clip:
+        forecasts = np.maximum(forecasts, 0.0)
+    if not return_weights:
+        return forecasts
+    return forecasts, np.concatenate(weights).astype(np.float64)
+
+
 class OutputsMixin:
     """Prediction methods of :class:`~tsattn.Seq2SeqForecaster`."""
 
@@ -57,7 +130,7 @@ class OutputsMixin:
             column, the range and the value.
         """
         context = self._context(y, X, static)
-        return context.format(self._point_forecasts(X, context))
+        return context.format(point_forecasts(self, X, context))
 
     def _context(self, y, X, static) -> ForecastContext:
         """The fitted context, or one of the new histories ``y``."""
@@ -70,49 +143,6 @@ class OutputsMixin:
                 )
             return self.context_
         return self.context_.for_histories(y, X, static)
-
-    def _point_forecasts(self, X=None, context: ForecastContext | None = None) -> np.ndarray:
-        """(n_series, horizon) point forecasts (the median with quantiles)."""
-        context = self.context_ if context is None else context
-        forecasts = self._forecast_array(X, context)
-        if forecasts.ndim == 3:
-            forecasts = forecasts[..., context.quantiles.index(0.5)]
-        return forecasts
-
-    def _forecast_array(
-        self,
-        X=None,
-        context: ForecastContext | None = None,
-        return_weights: bool = False,
-        clip: bool = True,
-    ):
-        """(n_series, horizon) forecasts, or (n_series, horizon, Q) with quantiles.
-
-        With ``return_weights`` also the (n_series, horizon, input_size) attention weights;
-        ``clip=False`` leaves out the clipping at 0 of ``nonnegative``.
-        """
-        context = self.context_ if context is None else context
-        batches = context.window_batches(X, self.device_)
-        parts, weights = [], []
-        for index in in_chunks(len(batches)):
-            forecast, attention = network.roll_out(
-                self.module_, batches.batch(index), context.horizon, return_weights,
-                context.quantiles,
-            )  # fmt: skip
-            parts.append(forecast.cpu().numpy())
-            if attention is not None:
-                weights.append(attention.cpu().numpy())
-        forecasts = context.reseasonalize(np.concatenate(parts).astype(np.float64))
-        if not np.isfinite(forecasts).all():
-            raise ValueError(
-                "the model's forecasts are not finite: training diverged (lower learning_rate "
-                "and fit again) or X lies far outside the values fit saw"
-            )
-        if context.nonnegative and clip:
-            forecasts = np.maximum(forecasts, 0.0)
-        if not return_weights:
-            return forecasts
-        return forecasts, np.concatenate(weights).astype(np.float64)
 
     def predict_quantiles(self, X=None, *, y=None, static=None):
         """Forecast the quantiles given as ``quantiles`` (the model's own, not calibrated).
@@ -138,7 +168,7 @@ class OutputsMixin:
                 "to predict quantiles"
             )
         asked = context.asked_quantiles
-        forecasts = self._forecast_array(X, context)[..., [levels.index(q) for q in asked]]
+        forecasts = forecast_array(self, X, context)[..., [levels.index(q) for q in asked]]
         return context.format(forecasts, [format(q, "g") for q in asked])
 
     def predict_interval(self, X=None, coverage: float = 0.8, *, y=None, static=None):
@@ -172,7 +202,7 @@ class OutputsMixin:
             )
         # The band is scaled as the calibration scored it, from the unclipped quantiles: a lower
         # quantile clipped to 0 first would lift the scaled bound above the zeros it covered.
-        forecasts = self._forecast_array(X, context, clip=False)  # (n, H, Q)
+        forecasts = forecast_array(self, X, context, clip=False)  # (n, H, Q)
         lower, upper = conformal.interval(
             forecasts, context.calibration, context.quantiles, coverage
         )
@@ -198,7 +228,7 @@ class OutputsMixin:
         context = self._context(y, X, static)
         if self.module_.config.attention == "none":
             raise ValueError("attention='none' has no attention weights; fit with attention")
-        _, weights = self._forecast_array(X, context, return_weights=True)  # (n, H, I)
+        _, weights = forecast_array(self, X, context, return_weights=True)  # (n, H, I)
         n, horizon, size = weights.shape
         return pd.DataFrame(
             {

@@ -1,0 +1,166 @@
+"""The steps of :meth:`Seq2SeqForecaster.fit <tsattn.Seq2SeqForecaster.fit>`, and its saved state.
+
+``fit`` reads as its steps: check (:meth:`FitStepsMixin._checked_options`), then
+:meth:`~FitStepsMixin._fit_steps`: prepare (one :class:`~tsattn.forecast.preparation.HistoryPreparation`),
+build, train, calibrate; covariate selection (:mod:`tsattn.forecast.selection`) runs the same
+steps again when it drops a feature.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import torch
+
+from tsattn.core.seq2seq import CoreConfig
+from tsattn.forecast import conformal, network
+from tsattn.forecast.calendar import check_calendar
+from tsattn.forecast.context import ForecastContext
+from tsattn.forecast.covariates import check_past_covariates
+from tsattn.forecast.params import check_quantiles, check_warm_start
+from tsattn.forecast.preparation import HistoryPreparation, PreparationOptions, PreparedData
+from tsattn.forecast.state import FittedSettings
+from tsattn.forecast.windows import WindowBatches
+from tsattn.io import params_to_json
+from tsattn.training import checkpoint_fingerprint, resolve_device
+
+
+class FitStepsMixin:
+    """The named steps of the forecaster's ``fit`` and its model-file state."""
+
+    def _checked_options(self) -> tuple[PreparationOptions, torch.device]:
+        """Check: every parameter validated, and what the preparation reads from them."""
+        horizon, input_size = self._check_params()
+        levels, asked = check_quantiles(self.quantiles)
+        past = check_past_covariates(self.past_covariates)
+        calendar = check_calendar(self.calendar_features)
+        device = resolve_device(self.device)
+        options = PreparationOptions(
+            horizon=horizon,
+            input_size=input_size,
+            season_length=self.season_length,
+            baseline=self.baseline,
+            scaler=self.scaler,
+            mask_missing=self.missing == "mask",
+            nonnegative=self.nonnegative,
+            past=past,
+            calendar=calendar,
+            centre=self.covariate_scaling == "window",
+            quantiles=levels,
+            asked_quantiles=asked,
+        )
+        return options, device
+
+    def _fit_steps(
+        self, options, device, previous, y, X, static, draw_seed, checkpoint_dir=None
+    ) -> tuple[PreparedData, WindowBatches]:
+        """Prepare, build, train and calibrate; returns the data and the validation windows.
+
+        ``previous``: the fitted context a warm start continues, or None. ``draw_seed`` gives
+        the run's seed, drawn after the data are prepared.
+        """
+        preparation, data = self._prepare(options, previous, y, X, static)
+        seed = draw_seed()
+        train, valid = preparation.training_batches(data, self.validation_size, device)
+        config = self._build(preparation.settings, train, previous)
+        self._train(preparation.settings, config, data, train, valid, seed, device, checkpoint_dir,
+                    previous)  # fmt: skip
+        self._calibrate(preparation, data, valid if len(valid) else train, seed)
+        return data, valid
+
+    def _prepare(self, options, previous, y, X, static):
+        """Prepare: a first fit resolves its settings from ``y``; a warm start keeps them."""
+        if previous is None:
+            return HistoryPreparation.from_training_data(options, y, X, static)
+        # Continue the fitted model: the data are prepared exactly as for its first fit.
+        check_warm_start(previous, options.horizon, options.quantiles)
+        data = previous.preparation().prepare(y, X, static, training=True)
+        settings = dataclasses.replace(
+            previous.settings, quantiles=options.quantiles, asked_quantiles=options.asked_quantiles
+        )
+        return HistoryPreparation(settings, previous.series), data
+
+    def _build(self, settings: FittedSettings, train: WindowBatches, previous) -> CoreConfig:
+        """Build: the core's configuration from the windows' widths and the parameters."""
+        probe = train.batch(np.arange(1))
+        source_covariates, target_covariates = train.covariate_widths
+        config = network.core_config(
+            self,
+            source_features=probe["source"].shape[-1],
+            target_features=probe["target_in"].shape[-1],
+            output_size=len(settings.quantiles or [0]),
+            input_size=settings.input_size,
+            source_covariates=source_covariates,
+            target_covariates=target_covariates,
+            covariate_gate=bool(self.covariate_gate),
+            covariate_dropout=float(self.covariate_dropout),
+        )
+        if previous is not None and config != self.module_.config:
+            raise ValueError(
+                "warm_start=True continues the fitted model, but the new data or parameters "
+                "change its inputs or sizes (other covariates or static features, hidden_size, "
+                "...): set warm_start=False to fit a new model"
+            )
+        return config
+
+    def _train(
+        self, settings, config, data, train, valid, seed, device, checkpoint_dir, previous
+    ) -> None:
+        """Train: the module on the training windows, the epoch chosen on the validation ones."""
+        fingerprint = None
+        if checkpoint_dir is not None:
+            design, panel = data.design, data.panel
+            arrays = [a for a in (design.history, design.static) if a is not None]
+            fingerprint = checkpoint_fingerprint(
+                params_to_json(self.get_params()), panel.values, panel.offsets, *arrays
+            )
+        self._fit_module(
+            config,
+            network.make_loss(self.loss, settings.quantiles, free_running=not self.teacher_forcing),
+            train,
+            valid,
+            network.training_config(self),
+            seed,
+            device,
+            checkpoint_dir=checkpoint_dir,
+            fingerprint=fingerprint,
+            initial=None if previous is None else self.module_,
+        )
+
+    def _calibrate(self, preparation, data, windows: WindowBatches, seed: int) -> None:
+        """Calibrate the quantile bands on ``windows`` and keep the fitted context."""
+        settings = preparation.settings
+        calibration = conformal.calibrate(
+            self.module_, windows, settings.horizon, settings.quantiles, seed
+        )
+        settings = dataclasses.replace(settings, calibration=calibration)
+        self.context_ = ForecastContext(settings, preparation.tails(data))
+        self._set_fitted_attributes()
+
+    def _set_fitted_attributes(self) -> None:
+        """The public fitted attributes, all read from ``module_`` and ``context_``."""
+        context = self.context_
+        self.horizon_ = context.horizon
+        self.input_size_ = context.input_size
+        self.segment_length_ = self.module_.config.segment_length
+        self.scaler_ = context.scaler
+        self.season_length_ = context.season_length
+        self.seasonal_indices_ = context.seasonal_indices
+        self.n_series_ = context.n_series
+        self.series_ids_ = list(context.ids)
+        self.freq_ = context.axis.freq
+        self.quantiles_ = context.quantiles
+
+    # ------------------------------------------------------------------------------------------
+    # save / load
+
+    def _state_artifacts(self):
+        state, tensors = self.context_.to_artifacts()
+        return {"context": state}, tensors
+
+    def _restore_state(self, state, tensors) -> None:
+        self.context_ = ForecastContext.from_artifacts(state["context"], tensors)
+        if self.module_.config.output_size != len(self.context_.quantiles or [0]):
+            raise ValueError("the model's outputs do not match its quantile levels")
+        self._set_fitted_attributes()

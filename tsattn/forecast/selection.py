@@ -1,0 +1,102 @@
+"""Covariate selection (``covariate_selection="validation"``): keep the features that help.
+
+:class:`CovariateSelectionMixin` gives :class:`~tsattn.Seq2SeqForecaster` the last step of its
+``fit``: the permutation importance of every covariate, calendar and static feature on the
+validation windows, and, when a feature does not help, the preparation, training and
+calibration run again without it.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import check_random_state as sklearn_random_state
+
+from tsattn._validation import check_random_state
+from tsattn.forecast.calendar import check_calendar
+from tsattn.forecast.covariates import check_past_covariates
+from tsattn.forecast.importance import feature_blocks, importance_table
+from tsattn.forecast.windows import WindowBatches
+
+# covariate_selection="validation" keeps a feature when shuffling it raises the validation loss
+# by at least this share: a column must carry 1% of the loss to be worth the noise it brings.
+SELECTION_MIN = 0.01
+SELECTION_REPEATS = 3
+
+
+class CovariateSelectionMixin:
+    """The covariate selection step of :class:`~tsattn.Seq2SeqForecaster`'s ``fit``."""
+
+    def _select_covariates(
+        self, options, device, y: Any, X: Any, static: Any, valid: WindowBatches
+    ):
+        """Fit again without the features that do not help on the validation windows ``valid``.
+
+        A feature whose relative permutation importance is below :data:`SELECTION_MIN` is
+        dropped; when any is, the model is prepared, trained and calibrated again (same
+        parameters and seed) on the rest. With every feature dropped the result is exactly the
+        model without covariates. ``covariate_selection_`` keeps the table, with a ``kept``
+        column; the context's spec names the dropped X columns, which ``predict`` then ignores.
+        """
+        spec = self.context_.spec
+        rng = sklearn_random_state(self._seed())
+        table = importance_table(
+            self.module_,
+            self.context_.quantiles,
+            valid,
+            feature_blocks(spec),
+            SELECTION_REPEATS,
+            rng,
+        )
+        table["kept"] = table["relative"] >= SELECTION_MIN
+        dropped = table.loc[~table["kept"], ["feature", "kind"]]
+        if len(dropped):
+            names = {kind: set(part["feature"]) for kind, part in dropped.groupby("kind")}
+            x_drop = names.get("known", set()) | names.get("past", set())
+            calendar = [c for c in spec.calendar if c not in names.get("calendar", set())]
+            options = dataclasses.replace(
+                options,
+                past=check_past_covariates([c for c in spec.past if c not in x_drop]),
+                calendar=check_calendar(calendar or False),
+            )
+            kept = [i["name"] for i in spec.static if i["name"] not in names.get("static", ())]
+            self._fit_steps(
+                options,
+                device,
+                None,
+                y,
+                _without_columns(X, x_drop, spec.x_names),
+                None if not kept else static[[c for c in static.columns if str(c) in kept]],
+                self._seed_of_a_copy,
+            )
+            refit = self.context_
+            self.context_ = refit.replace(
+                spec=dataclasses.replace(refit.spec, dropped=tuple(sorted(x_drop)))
+            )
+        self.covariate_selection_ = table
+
+    def _seed_of_a_copy(self) -> int:
+        """The seed a copy of ``random_state`` gives, which leaves ``random_state`` as it is.
+
+        What a fresh estimator with these parameters (scikit-learn's ``clone``, which copies a
+        RandomState) draws: the refit starts from the same seed as a new fit would.
+        """
+        state = check_random_state(copy.deepcopy(self.random_state))
+        return int(state.randint(np.iinfo(np.int32).max))
+
+
+def _without_columns(X: Any, drop: set, names: list) -> Any:
+    """X without the covariate columns ``drop`` (in X's own format); None when none is left."""
+    if X is None or not drop:
+        return X
+    if len(set(names) - drop) == 0:
+        return None
+    if isinstance(X, np.ndarray):  # columns named x0, x1, ... by position
+        return X[..., [j for j in range(X.shape[-1]) if f"x{j}" not in drop]]
+    if isinstance(X.columns, pd.MultiIndex):
+        return X.loc[:, ~X.columns.get_level_values(-1).isin(list(drop))]
+    return X[[c for c in X.columns if c not in drop]]
