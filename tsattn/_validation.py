@@ -7,6 +7,8 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 
 def check_option(name: str, value: Any, allowed: Iterable[str]) -> str:
     """Return ``value`` if it is one of ``allowed``, else raise a ValueError that lists them."""
@@ -18,6 +20,13 @@ def check_option(name: str, value: Any, allowed: Iterable[str]) -> str:
         close = difflib.get_close_matches(value.lower(), allowed, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
     raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}{hint}")
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` as a bool if it is True or False (numpy's bools too)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def check_int(name: str, value: Any, minimum: int = 1, allow_none: bool = False) -> int | None:
@@ -44,6 +53,24 @@ def check_float(
         interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
         raise ValueError(f"{name} must be in {interval}, got {value}")
     return value
+
+
+def check_quantiles(quantiles) -> tuple[list | None, list | None]:
+    """The model's sorted output levels (0.5 added) and the sorted levels asked for."""
+    if quantiles is None:
+        return None, None
+    if isinstance(quantiles, str) or not hasattr(quantiles, "__len__"):
+        raise TypeError(
+            "quantiles must be a sequence of levels (list, tuple or array) in (0, 1) such as "
+            f"(0.1, 0.5, 0.9), got {quantiles!r}"
+        )
+    given = [check_float("quantiles", q, 0.0, 1.0, low_open=True) for q in quantiles]
+    if not given or len(set(given)) != len(given):
+        raise ValueError(
+            f"quantiles must be distinct levels in (0, 1) such as (0.1, 0.5, 0.9), got "
+            f"{quantiles!r}"
+        )
+    return sorted(set(given) | {0.5}), sorted(given)
 
 
 def check_random_state(value: Any, name: str = "random_state"):

@@ -8,6 +8,7 @@ becomes one series of a single global :class:`tsattn.Seq2SeqForecaster`, fitted 
 
 from __future__ import annotations
 
+import inspect
 from functools import partial
 
 import numpy as np
@@ -23,6 +24,24 @@ except ImportError as error:  # pragma: no cover - only without the extra
 from tsattn.forecast.forecaster import Seq2SeqForecaster
 
 __all__ = ["Seq2SeqSktimeForecaster"]
+
+# fit takes the horizon from fh, and sktime's fit starts anew (no fitted model to continue).
+_NOT_PARAMETERS = ("horizon", "warm_start")
+# Intervals and quantiles are part of sktime's interface, so the adapter asks for them.
+_OWN_DEFAULTS = {"quantiles": (0.1, 0.5, 0.9)}
+
+
+def _adapter_signature() -> inspect.Signature:
+    """``__init__(self, *, ...)``: every forecaster parameter but horizon and warm_start."""
+    forecaster = inspect.signature(Seq2SeqForecaster.__init__)
+    params = [
+        p
+        if name == "self"
+        else p.replace(kind=p.KEYWORD_ONLY, default=_OWN_DEFAULTS.get(name, p.default))
+        for name, p in forecaster.parameters.items()
+        if name not in _NOT_PARAMETERS
+    ]
+    return forecaster.replace(parameters=params)
 
 
 class Seq2SeqSktimeForecaster(BaseForecaster):
@@ -47,13 +66,10 @@ class Seq2SeqSktimeForecaster(BaseForecaster):
 
     Parameters
     ----------
-    input_size, season_length, missing, nonnegative, scaler, past_covariates, \
-calendar_features, covariate_scaling, hidden_size, num_layers, cell, bidirectional, dropout, \
-attention, attention_size, decoder, segment_length, baseline, covariate_gate, covariate_dropout, \
-covariate_selection, loss, teacher_forcing, max_epochs, \
-batch_size, learning_rate, early_stopping_patience, windows_per_epoch, validation_size, \
-device, random_state, verbose : object
-        As in :class:`tsattn.Seq2SeqForecaster`.
+    **params
+        Every parameter of :class:`tsattn.Seq2SeqForecaster` but ``horizon`` and
+        ``warm_start``, keyword-only, with the forecaster's defaults (the signature is built
+        from the forecaster's, so the two never differ), except:
     quantiles : sequence of float or None, default=(0.1, 0.5, 0.9)
         As in :class:`tsattn.Seq2SeqForecaster`; None switches off quantiles and intervals.
 
@@ -98,78 +114,18 @@ device, random_state, verbose : object
         "fit_is_empty": False,
     }
 
-    def __init__(
-        self,
-        input_size=None,
-        season_length=None,
-        missing="error",
-        nonnegative=False,
-        scaler="auto",
-        past_covariates=(),
-        calendar_features=False,
-        covariate_scaling="window",
-        hidden_size=64,
-        num_layers=1,
-        cell="lstm",
-        bidirectional=False,
-        dropout=0.0,
-        attention="bahdanau",
-        attention_size=None,
-        decoder="direct",
-        segment_length="auto",
-        baseline="theta",
-        covariate_gate=True,
-        covariate_dropout=0.1,
-        covariate_selection="validation",
-        loss="mae",
-        teacher_forcing=False,
-        max_epochs=100,
-        batch_size=256,
-        learning_rate=1e-3,
-        early_stopping_patience=5,
-        windows_per_epoch="auto",
-        validation_size=0.1,
-        device="auto",
-        random_state=None,
-        verbose=True,
-        quantiles=(0.1, 0.5, 0.9),
-    ):
-        self.input_size = input_size
-        self.season_length = season_length
-        self.missing = missing
-        self.nonnegative = nonnegative
-        self.scaler = scaler
-        self.past_covariates = past_covariates
-        self.calendar_features = calendar_features
-        self.covariate_scaling = covariate_scaling
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.cell = cell
-        self.bidirectional = bidirectional
-        self.dropout = dropout
-        self.attention = attention
-        self.attention_size = attention_size
-        self.decoder = decoder
-        self.segment_length = segment_length
-        self.baseline = baseline
-        self.covariate_gate = covariate_gate
-        self.covariate_dropout = covariate_dropout
-        self.covariate_selection = covariate_selection
-        self.loss = loss
-        self.teacher_forcing = teacher_forcing
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.early_stopping_patience = early_stopping_patience
-        self.windows_per_epoch = windows_per_epoch
-        self.validation_size = validation_size
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.quantiles = quantiles
+    def __init__(self, **params):
+        # The parameters are Seq2SeqForecaster's (see __signature__ below): one declaration,
+        # so a parameter added to the forecaster is the adapter's too.
+        bound = type(self).__init__.__signature__.bind(self, **params)
+        bound.apply_defaults()
+        for name, value in list(bound.arguments.items())[1:]:
+            setattr(self, name, value)
         super().__init__()
-        if quantiles is None:
+        if self.quantiles is None:
             self.set_tags(**{"capability:pred_int": False})
+
+    __init__.__signature__ = _adapter_signature()
 
     def _fit(self, y, X, fh):
         self._keys, long_y = _to_long(y)

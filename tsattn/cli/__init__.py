@@ -5,6 +5,11 @@
         [--id-col ID] [--time-col DATE] [--target-col Y] [--layout long|wide]
         [--date-format FORMAT | --dayfirst]
     tsattn fit sales.csv --horizon 12 --save model.tsattn [same data options]
+    tsattn --version
+
+Both commands take every parameter of :class:`tsattn.Seq2SeqForecaster` (but ``warm_start``) as
+an option, ``--hidden-size 32``, ``--baseline theta_holt``, ``--seed 0`` ..., with the
+estimator's defaults and the help of the parameter's declaration in :mod:`tsattn.parameters`.
 
 How the CSV is read (long or wide, columns found by their usual names or named with the options,
 ids as text, dates never guessed) and how the forecast is written: ``tsattn forecast --help``.

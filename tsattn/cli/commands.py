@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import warnings
 
+from tsattn.cli.options import estimator_params
 from tsattn.cli.output import as_long, plot_image, with_names, write_whole
 from tsattn.cli.reading import check_horizon_covered, load_covariates, load_static, load_y
 
@@ -34,22 +35,7 @@ def _fitted(args, interrupt: Interrupt):
     static = load_static(args)
     if X is not None and args.command == "forecast":
         check_horizon_covered(y, X, names, args)
-    model = Seq2SeqForecaster(
-        horizon=args.horizon,
-        input_size=args.input_size,
-        hidden_size=args.hidden_size,
-        max_epochs=args.epochs,
-        batch_size=args.batch_size,
-        windows_per_epoch="auto" if args.windows_per_epoch is None else args.windows_per_epoch,
-        quantiles=tuple(args.quantiles) if args.quantiles else None,
-        missing=args.missing,
-        nonnegative=args.nonnegative,
-        season_length=args.season_length,
-        baseline=None if args.no_baseline else "theta",
-        device=args.device,
-        random_state=args.seed,
-        verbose=not args.quiet,
-    )
+    model = Seq2SeqForecaster(**estimator_params(args))
     with warnings.catch_warnings():
         # An interrupt is reported as the exit code, on one line, not as this warning.
         warnings.filterwarnings("ignore", message="training interrupted", category=RuntimeWarning)

@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+from tsattn.parameters import PARAMETERS, Boolean, Param, declarations, init_defaults
+
 EXIT_BAD_INPUT, EXIT_INTERRUPTED = 2, 130
 # How the files are read and written: the description of `tsattn forecast --help`.
 FILES_HELP = """\
@@ -38,25 +40,21 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_BAD_INPUT)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def _level(text: str) -> float:
-    """A probability strictly between 0 and 1 (a quantile level or a coverage)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}") from None
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text}")
-    return value
+    """A probability strictly between 0 and 1 (a coverage)."""
+    return _argument(PARAMETERS["quantiles"].from_text)(text)
+
+
+def _argument(from_text):
+    """The ``type=`` of an option: its ValueError becomes argparse's one-line message."""
+
+    def parse(text: str):
+        try:
+            return from_text(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,7 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     argparse.ArgumentParser
         Its errors are one line on stderr and exit code 2; ``command`` is None without one.
     """
+    from tsattn import __version__
+
     parser = _Parser(prog="tsattn", description="Forecasting with an attention encoder-decoder.")
+    parser.add_argument("--version", action="version", version=f"tsattn {__version__}")
     commands = parser.add_subparsers(dest="command")
     forecast = commands.add_parser(
         "forecast",
@@ -75,7 +76,6 @@ def build_parser() -> argparse.ArgumentParser:
         description=FILES_HELP,
     )
     forecast.add_argument("csv", help="long or wide CSV file of the series")
-    forecast.add_argument("--horizon", type=_positive_int, required=True, help="steps to forecast")
     forecast.add_argument("--out", required=True, help="CSV file to write the forecast to")
     forecast.add_argument("--plot", help="image file (.png, .pdf, .svg): history and forecast")
     forecast.add_argument(
@@ -92,7 +92,6 @@ def build_parser() -> argparse.ArgumentParser:
         "and save it for tsattn.load(); under torchrun the processes train it together.",
     )
     fit.add_argument("csv", help="long or wide CSV file of the series")
-    fit.add_argument("--horizon", type=_positive_int, required=True, help="steps to forecast")
     fit.add_argument("--save", required=True, help="file to save the fitted model to (.tsattn)")
     _data_and_model_options(fit)
     return parser
@@ -100,9 +99,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _data_and_model_options(parser: argparse.ArgumentParser) -> None:
     """The options `forecast` and `fit` share: reading the data, the model, the training."""
-    parser.add_argument(
-        "--quantiles", type=_level, nargs="+", help="quantile levels, e.g. 0.1 0.5 0.9"
-    )
     parser.add_argument(
         "--covariates",
         help="CSV of covariates known in advance over the history and the horizon: long (id, "
@@ -124,39 +120,100 @@ def _data_and_model_options(parser: argparse.ArgumentParser) -> None:
     dates.add_argument(
         "--dayfirst", action="store_true", help="read dates like 03/04/2021 as day/month/year"
     )
-    parser.add_argument(
-        "--input-size", type=_positive_int, help="steps of history the encoder reads"
-    )
-    parser.add_argument("--epochs", type=_positive_int, default=100, help="most training epochs")
-    parser.add_argument("--hidden-size", type=_positive_int, default=64)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--missing", choices=("error", "mask"), default="error")
-    parser.add_argument(
-        "--nonnegative", action="store_true", help="clip forecasts at 0 (sales, counts)"
-    )
-    parser.add_argument(
-        "--batch-size",
-        type=_positive_int,
-        default=256,
-        help="windows per optimiser step (all processes)",
-    )
-    parser.add_argument(
-        "--windows-per-epoch",
-        type=_positive_int,
-        help="training windows drawn per epoch (default: all, within 20 to 50 batches)",
-    )
-    parser.add_argument(
-        "--season-length",
-        type=_positive_int,
-        help="seasonal period (default: from the dates' frequency; needed for integer steps)",
-    )
-    parser.add_argument(
-        "--no-baseline",
-        action="store_true",
-        help="let the network forecast alone instead of correcting the Theta method",
-    )
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    _estimator_options(parser)
+
+
+# Flags besides --name-of-the-parameter: the short names the command has always had.
+ALIASES = {"max_epochs": ("--epochs",), "random_state": ("--seed",)}
+# Required on the command line although the estimator has a default.
+REQUIRED = ("horizon",)
+
+
+def forecaster_options() -> dict[str, Param]:
+    """The forecaster's declared parameters the command offers, in ``__init__``'s order."""
+    from tsattn.forecast.forecaster import Seq2SeqForecaster
+
+    return {name: row for name, row in declarations(Seq2SeqForecaster).items() if row.cli}
+
+
+def _flags(name: str) -> list[str]:
+    return ["--" + name.replace("_", "-"), *ALIASES.get(name, ())]
+
+
+def _estimator_options(parser: argparse.ArgumentParser) -> None:
+    """An option per forecaster parameter: the row's help, the estimator's default."""
+    from tsattn.forecast.forecaster import Seq2SeqForecaster
+
+    defaults = init_defaults(Seq2SeqForecaster)
+    group = parser.add_argument_group("the forecaster's parameters")
+    for name, row in forecaster_options().items():
+        default = defaults[name]
+        if isinstance(row.rule, Boolean):
+            group.add_argument(
+                *_flags(name),
+                dest=name,
+                action=argparse.BooleanOptionalAction,
+                default=default,
+                help=f"{row.help} (default: {'on' if default else 'off'})",
+            )
+            continue
+        nargs = getattr(row.rule, "nargs", None)
+        # Several words: each is read alone, and the list is the value (no "none" in it).
+        from_text, metavar = (
+            (row.rule.from_text, row.rule.metavar) if nargs else (row.from_text, row.metavar)
+        )
+        required = name in REQUIRED
+        shown = "" if required else f" (default: {_shown(default)})"
+        group.add_argument(
+            *_flags(name),
+            dest=name,
+            type=_argument(from_text),
+            nargs=nargs,
+            default=default,
+            required=required,
+            metavar=metavar,
+            help=row.help.replace("%", "%%") + shown,
+        )
+    # Short forms of two settings: no progress bar, no statistical baseline.
+    group.add_argument(
+        "--quiet", dest="verbose", action="store_false", default=argparse.SUPPRESS,
+        help="no progress bar (as --no-verbose)",
+    )  # fmt: skip
+    group.add_argument(
+        "--no-baseline", dest="baseline", action="store_const", const=None,
+        default=argparse.SUPPRESS,
+        help="let the network forecast alone (as --baseline none)",
+    )  # fmt: skip
+
+
+def _shown(default) -> str:
+    # None, () and False all mean "none given" on the command line.
+    if default is None or default is False or default == ():
+        return "none"
+    return str(default)
+
+
+def estimator_params(args: argparse.Namespace) -> dict:
+    """The forecaster's parameters from the parsed options (lists of words made values).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of ``fit`` or ``forecast``.
+
+    Returns
+    -------
+    dict
+        Keyword arguments of :class:`tsattn.Seq2SeqForecaster`.
+    """
+    params = {}
+    for name, row in forecaster_options().items():
+        value = getattr(args, name)
+        from_list = getattr(row.rule, "from_list", None)
+        if isinstance(value, list) and from_list is not None:
+            value = from_list(value)
+        params[name] = value
+    return params
 
 
 def check_options(args: argparse.Namespace) -> None:
@@ -172,8 +229,8 @@ def check_options(args: argparse.Namespace) -> None:
     InputError
         For the first problem found, naming the option and the fix.
     """
-    if args.seed < 0:
-        raise InputError(f"--seed must be 0 or more, got {args.seed}")
+    if args.random_state is not None and args.random_state < 0:
+        raise InputError(f"--seed must be 0 or more, got {args.random_state}")
     if args.quantiles is not None:
         if len(set(args.quantiles)) != len(args.quantiles):
             raise InputError(f"--quantiles holds a level twice: {args.quantiles}")
@@ -199,6 +256,12 @@ def check_options(args: argparse.Namespace) -> None:
         _check_output(option, path, inputs)
     if len({Path(p).resolve() for p in outputs.values()}) < len(outputs):
         raise InputError(f"{' and '.join(outputs)} name the same file; give each its own")
+    rows = forecaster_options()
+    for name, value in estimator_params(args).items():
+        try:
+            rows[name].check(name, value)
+        except (TypeError, ValueError) as error:
+            raise InputError(f"{_flags(name)[0]}: {error}") from None
 
 
 def _check_output(option: str, path: str, inputs: list[str]) -> None:

@@ -4,38 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsattn._validation import check_float, check_int, check_option
-from tsattn.forecast import network
+# check_quantiles is checked with the other parameters; fit imports it from here.
+from tsattn._validation import check_quantiles as check_quantiles
 from tsattn.forecast.panel import Panel
-from tsattn.forecast.windows import WINDOW_SCALERS
-
-MISSING = ("error", "mask")
-COVARIATE_SCALINGS = ("window", "series")
-BASELINES = ("theta", "theta_holt")  # or None
+from tsattn.parameters import check_params
 
 
 def check_forecaster_params(est) -> tuple[int, int | None]:
     """Validate every parameter; returns the horizon and ``input_size`` (None: from the data)."""
-    horizon = check_int("horizon", est.horizon)
-    input_size = check_int("input_size", est.input_size, allow_none=True)
-    network.check_model_params(est)
-    check_option("scaler", est.scaler, ("auto", *WINDOW_SCALERS))
-    if est.baseline is not None:
-        check_option("baseline", est.baseline, BASELINES)
-    for name in ("teacher_forcing", "nonnegative", "warm_start"):
-        if not isinstance(getattr(est, name), (bool, np.bool_)):
-            raise TypeError(f"{name} must be True or False, got {getattr(est, name)!r}")
-    if est.windows_per_epoch not in (None, "auto"):
-        check_int("windows_per_epoch", est.windows_per_epoch)
-    check_option("missing", est.missing, MISSING)
-    check_option("covariate_scaling", est.covariate_scaling, COVARIATE_SCALINGS)
-    if not isinstance(est.covariate_gate, (bool, np.bool_)):
-        raise TypeError(f"covariate_gate must be True or False, got {est.covariate_gate!r}")
-    check_float("covariate_dropout", est.covariate_dropout, 0.0, 1.0)
-    if est.covariate_selection is not None:
-        check_option("covariate_selection", est.covariate_selection, ("validation",))
-    check_int("season_length", est.season_length, allow_none=True)
-    return horizon, input_size
+    values = check_params(est)
+    return values["horizon"], values["input_size"]
 
 
 def resolve_scaler(scaler: str, values: np.ndarray) -> str:
@@ -51,24 +29,6 @@ def resolve_scaler(scaler: str, values: np.ndarray) -> str:
             f"negative values (min {np.nanmin(values):g}): use scaler='standard'"
         )
     return scaler
-
-
-def check_quantiles(quantiles) -> tuple[list | None, list | None]:
-    """The model's sorted output levels (0.5 added) and the sorted levels asked for."""
-    if quantiles is None:
-        return None, None
-    if isinstance(quantiles, str) or not hasattr(quantiles, "__len__"):
-        raise TypeError(
-            "quantiles must be a sequence of levels (list, tuple or array) in (0, 1) such as "
-            f"(0.1, 0.5, 0.9), got {quantiles!r}"
-        )
-    given = [check_float("quantiles", q, 0.0, 1.0, low_open=True) for q in quantiles]
-    if not given or len(set(given)) != len(given):
-        raise ValueError(
-            f"quantiles must be distinct levels in (0, 1) such as (0.1, 0.5, 0.9), got "
-            f"{quantiles!r}"
-        )
-    return sorted(set(given) | {0.5}), sorted(given)
 
 
 def first_short(panel: Panel, minimum: int) -> tuple[int, int] | None:

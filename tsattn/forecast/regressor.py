@@ -18,17 +18,12 @@ import torch
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from tsattn._validation import check_option
 from tsattn.core.seq2seq import CoreConfig, Seq2Seq
 from tsattn.estimator import Seq2SeqEstimator, in_chunks
 from tsattn.forecast import network
 from tsattn.forecast.panel import check_magnitude
-from tsattn.forecast.windowed import (
-    REGRESSOR_SCALERS,
-    ArrayBatches,
-    covariate_statistics,
-    make_windows,
-)
+from tsattn.forecast.windowed import ArrayBatches, covariate_statistics, make_windows
+from tsattn.parameters import REGRESSOR_PARAMETERS, check_params
 from tsattn.training import resolve_device
 
 # make_windows lives with the rows it cuts; it stays importable from here, its first home.
@@ -232,8 +227,7 @@ class Seq2SeqRegressor(RegressorMixin, Seq2SeqEstimator):
         -------
         self : Seq2SeqRegressor
         """
-        network.check_model_params(self)
-        check_option("scaler", self.scaler, REGRESSOR_SCALERS)
+        check_params(self, REGRESSOR_PARAMETERS)
         device = resolve_device(self.device)
         X, y = validate_data(
             self,

@@ -8,19 +8,17 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
-from tsattn._validation import check_float, check_int, check_option
-from tsattn.core.attention import ATTENTIONS
-from tsattn.core.encoder import CELLS
 from tsattn.core.search import beam_search, greedy_search
 from tsattn.core.seq2seq import CoreConfig, Seq2Seq
 from tsattn.estimator import Seq2SeqEstimator
+from tsattn.parameters import check_params
 from tsattn.training import TrainingConfig, resolve_device
+from tsattn.translate.bleu import import_sacrebleu, reference_lists
 from tsattn.translate.vocab import (
     BOS_INDEX,
     EOS,
     EOS_INDEX,
     PAD_INDEX,
-    TOKENIZERS,
     TokenBatches,
     Vocabulary,
     detokenize,
@@ -174,29 +172,11 @@ class Seq2SeqTranslator(Seq2SeqEstimator):
     # fit
 
     def _check_params(self) -> None:
-        check_int("hidden_size", self.hidden_size)
-        check_int("num_layers", self.num_layers)
-        check_option("cell", self.cell, CELLS)
-        for name in ("bidirectional", "reverse_source"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        check_float("dropout", self.dropout, 0.0, 1.0)
-        check_option("attention", self.attention, ATTENTIONS)
-        check_int("embedding_size", self.embedding_size, allow_none=True)
-        check_option("tokenizer", self.tokenizer, TOKENIZERS)
-        check_int("min_freq", self.min_freq)
-        self._check_search_params()
-        check_int("max_epochs", self.max_epochs)
-        check_int("batch_size", self.batch_size)
-        check_float("learning_rate", self.learning_rate, 0.0, float("inf"), low_open=True)
-        check_int("early_stopping_patience", self.early_stopping_patience, allow_none=True)
-        check_float("validation_size", self.validation_size, 0.0, 1.0)
+        check_params(self)
 
     def _check_search_params(self) -> None:
         # Checked again at predict: they may be changed with set_params after fit.
-        check_int("beam_size", self.beam_size)
-        check_float("length_penalty", self.length_penalty, 0.0, float("inf"))
-        check_int("max_length", self.max_length, allow_none=True)
+        check_params(self, names=("beam_size", "length_penalty", "max_length"))
 
     def fit(self, sources, targets) -> Seq2SeqTranslator:
         """Train on pairs of sentences.
@@ -364,10 +344,10 @@ class Seq2SeqTranslator(Seq2SeqEstimator):
             BLEU between 0 and 100, computed with sacrebleu's defaults on detokenised text
             (token lists are joined with spaces).
         """
-        sacrebleu = _import_sacrebleu()
+        sacrebleu = import_sacrebleu()
         check_is_fitted(self, "module_")
         tokens, pretokenized = tokenize(sources, self.tokenizer, "sources")
-        references = _reference_lists(targets, len(tokens), pretokenized)
+        references = reference_lists(targets, len(tokens), pretokenized)
         hypotheses = [
             " ".join(self.target_vocab_.decode(row))
             if pretokenized
@@ -401,48 +381,3 @@ def _token_loss(module: Seq2Seq, batch: dict[str, torch.Tensor]) -> torch.Tensor
         batch["source"], batch["target_in"], batch["mask"], lengths=batch["lengths"]
     )  # (B, T, V)
     return F.cross_entropy(logits.flatten(0, 1), batch["target"].flatten(), ignore_index=PAD_INDEX)
-
-
-def _reference_lists(targets, n: int, pretokenized: bool) -> list[list[str]]:
-    """Every source's references as strings: one per entry, or the entry's list of several."""
-    if isinstance(targets, str) or not hasattr(targets, "__len__"):
-        raise TypeError(
-            "targets must be a list with one reference (or list of references) per source"
-        )
-    targets = list(targets)
-    if len(targets) != n:
-        raise ValueError(
-            f"sources and targets must pair up one to one, got {n} sources and {len(targets)} "
-            f"targets (give several references of one source as a list in its entry)"
-        )
-
-    def is_reference(value) -> bool:
-        if pretokenized:
-            return isinstance(value, (list, tuple)) and all(isinstance(t, str) for t in value)
-        return isinstance(value, str)
-
-    references = []
-    for i, entry in enumerate(targets):
-        if is_reference(entry):
-            refs = [entry]
-        elif isinstance(entry, (list, tuple)) and entry and all(is_reference(r) for r in entry):
-            refs = list(entry)
-        else:
-            form = "a token list" if pretokenized else "a string"
-            raise TypeError(
-                f"targets[{i}] must be {form} or a non-empty list of them (several references), "
-                f"got {entry!r}"
-            )
-        references.append([" ".join(r) if pretokenized else r for r in refs])
-    return references
-
-
-def _import_sacrebleu():
-    try:
-        import sacrebleu
-    except ImportError:
-        raise ImportError(
-            "score() computes BLEU with sacrebleu, which is not installed; install it with "
-            "pip install 'tsattn[translate]' (or pip install sacrebleu)"
-        ) from None
-    return sacrebleu
