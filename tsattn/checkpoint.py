@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from tsattn import distributed, files
+from tsattn.stopping import Progress
 
 __all__ = [
     "CHECKPOINT_FILE",
@@ -112,34 +113,6 @@ def _batch_source_digest(*sources) -> str:
                 digest.update(f"{name}{value.dtype.str}{value.shape}".encode())
                 digest.update(value.reshape(-1).view(np.uint8))
     return digest.hexdigest()
-
-
-@dataclass
-class Progress:
-    """Where training stands after an epoch: what a checkpoint keeps besides the generators.
-
-    Attributes
-    ----------
-    history : list of dict
-        One row per finished epoch (see :func:`tsattn.training.train`).
-    best_loss : float
-        The lowest monitored loss so far (``inf`` before the first epoch).
-    best_state : dict of str to torch.Tensor
-        The module's weights at that epoch.
-    stale : int
-        Epochs since the last improvement.
-    finished : bool
-        True once training ended (early stopping or the last epoch).
-    reference_loss : float
-        The loss of the first training batch, before any step: the yardstick of divergence.
-    """
-
-    history: list[dict]
-    best_loss: float
-    best_state: dict[str, torch.Tensor]
-    stale: int = 0
-    finished: bool = False
-    reference_loss: float = float("nan")
 
 
 class Checkpoint:

@@ -3,8 +3,20 @@
 The estimators give a :class:`BatchSource` for training (and one for validation) and a loss
 function; everything else (the optimiser, the epoch loop, the progress bar, restoring the best
 weights, stopping a diverging run, surviving an interrupt, data-parallel training over several
-processes) lives here once. Checkpoints are :mod:`tsattn.checkpoint`'s; the optional allocator
-setting for long fits is :mod:`tsattn.memory`'s.
+processes) lives here once. In the manner of skorch's ``fit_loop -> run_single_epoch ->
+train_step``, the loop is in pieces:
+
+- :func:`train` sets a fit up (device, processes, optimiser, resumed checkpoint) and ends it
+  with the best weights;
+- ``_fit_loop`` runs the epochs, saves checkpoints, calls the callbacks, stops;
+- ``_run_single_epoch`` trains and validates one epoch and checks it for divergence;
+- :class:`tsattn.epoch.Run` holds the fit's parts and takes the steps
+  (``train_epoch``, ``train_step``, ``validate``);
+- :class:`tsattn.stopping.Progress` records the epochs and decides on divergence, the best
+  weights and early stopping.
+
+Checkpoints are :mod:`tsattn.checkpoint`'s; the optional allocator setting for long fits is
+:mod:`tsattn.memory`'s.
 
 Distributed training (see :mod:`tsattn.distributed`): when the loop runs in several processes
 (``torchrun``, or a process group the user initialised), the module is wrapped in
@@ -26,15 +38,16 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 import torch
 from torch import nn
 
 from tsattn import distributed
-from tsattn.checkpoint import Checkpoint, Progress, checkpoint_fingerprint, resume
-from tsattn.distributed import World, resolve_device
+from tsattn.checkpoint import Checkpoint, checkpoint_fingerprint, resume
+from tsattn.distributed import resolve_device
+from tsattn.epoch import BatchSource, LossSum, Run, capped_validation, mean_loss
+from tsattn.stopping import Progress
 
 __all__ = [
     "BatchSource",
@@ -49,20 +62,6 @@ __all__ = [
     "train",
     "watch_epochs",
 ]
-
-ALONE = World()  # a process training by itself
-# Validation windows per training window of a capped epoch (see TrainingConfig).
-VALID_BATCHES_PER_BATCH = 4
-
-
-class BatchSource(Protocol):
-    """Anything that can gather a batch of samples by their indices."""
-
-    def __len__(self) -> int: ...
-
-    def batch(self, index: np.ndarray) -> dict[str, torch.Tensor]:
-        """The samples at ``index`` as tensors on the model's device."""
-        ...
 
 
 class TrainingDivergedError(RuntimeError):
@@ -88,7 +87,7 @@ class TrainingConfig:
     min_batches_per_epoch: int = 20
     # And at most this many (a fresh random subset of the samples each epoch), so that on a
     # large panel validation, early stopping and checkpoints still come every few seconds.
-    # Validation is then capped too, at VALID_BATCHES_PER_BATCH times as many batches (the
+    # Validation is then capped too, at epoch.VALID_BATCHES_PER_BATCH times as many batches (the
     # same evenly spread samples every epoch), as evaluating every validation window of a
     # large panel would take far longer than the epoch's capped training steps.
     max_batches_per_epoch: int | None = None
@@ -224,8 +223,6 @@ def train(
         distributed training also when the ranks hold different numbers of samples, or
         ``batch_size`` is smaller than the number of processes.
     """
-    from tqdm.auto import tqdm
-
     device = _module_device(module)
     world = distributed.setup(device)
     if world.size > 1:
@@ -239,148 +236,108 @@ def train(
         checkpoint_dir, fingerprint,
     )  # fmt: skip
     if progress is None:
-        progress = Progress(history=[], best_loss=math.inf, best_state=_copy_state(module))
-    history = progress.history
-    first_epoch = len(history) + 1
+        progress = Progress.start(module)
+    run = Run(
+        module, stepped, loss_fn, train_data, capped_validation(valid_data, config), config,
+        optimizer, rng, world, device,
+    )  # fmt: skip
+    del stepped
     callbacks = [*_watchers.get(), *([on_epoch_end] if on_epoch_end is not None else [])]
-    valid_data = _capped_validation(valid_data, config)
-    validated = valid_data is not None and len(valid_data) > 0
+    try:
+        _fit_loop(run, progress, checkpoint, callbacks)
+    finally:
+        run.stepped = None  # the wrapper's gradient hooks go with it; the module is plain again
+    module.load_state_dict(progress.best_state)
+    module.eval()
+    return progress.history
+
+
+def _fit_loop(run: Run, progress: Progress, checkpoint: Checkpoint | None, callbacks) -> None:
+    """Train epochs until the last, an early stop, a divergence or an interrupt.
+
+    Epochs restored from a checkpoint are not trained again (a finished checkpoint trains
+    none). After each epoch: the best weights and the stop decision
+    (:meth:`Progress.record`), the checkpoint, then the callbacks. Ctrl-C ends the loop with
+    a warning; the caller restores the best weights.
+    """
+    from tqdm.auto import tqdm
+
+    config, first_epoch = run.config, len(progress.history) + 1
     epochs = tqdm(
         range(first_epoch, config.max_epochs + 1 if not progress.finished else first_epoch),
         initial=first_epoch - 1,
         total=config.max_epochs,
-        disable=not (config.verbose and world.is_main),
+        disable=not (config.verbose and run.world.is_main),
         unit="epoch",
     )
     try:
         for epoch in epochs:
-            started = time.perf_counter()
-            sums = _run_epoch(stepped, loss_fn, train_data, config, optimizer, rng, world)
-            trained = time.perf_counter()
-            sums += _loss_sum(module, loss_fn, valid_data, config.batch_size, world)
-            validated_at = time.perf_counter()
-            if world.size > 1:  # one collective per epoch: every rank sees the same losses
-                sums = tuple(distributed.all_reduce_sum(list(sums), device))
-            train_sum, train_count, first_sum, first_count, valid_sum, valid_count = sums
-            if epoch == 1:
-                progress.reference_loss = first_sum / max(first_count, 1)
-            train_loss = train_sum / max(train_count, 1)
-            valid_loss = valid_sum / valid_count if valid_count else math.nan
-            monitored = valid_loss if validated else train_loss
-            _check_divergence(module, progress, epoch, train_loss, monitored, config)
-            row = {
-                "epoch": epoch,
-                "train_loss": train_loss,
-                "valid_loss": valid_loss,
-                "seconds": time.perf_counter() - started,
-            }
-            history.append(row)
-            epochs.set_postfix(train=f"{train_loss:.4f}", valid=f"{valid_loss:.4f}")
-            if monitored < progress.best_loss:
-                progress.best_loss, progress.best_state = monitored, _copy_state(module)
-                progress.stale = 0
-            else:
-                progress.stale += 1
-            patience = config.early_stopping_patience
-            # A barely trained model's flat forecast can score a validation low that takes
-            # many epochs to beat (seen on AirPassengers and M3): no stop before 2 * patience.
-            stop = patience is not None and progress.stale >= patience and epoch >= 2 * patience
-            progress.finished = stop or epoch == config.max_epochs
+            report, monitored = _run_single_epoch(run, progress, epoch)
+            epochs.set_postfix(train=f"{report.train_loss:.4f}", valid=f"{report.valid_loss:.4f}")
+            stop = progress.record(run.module, epoch, monitored, config)
             if checkpoint is not None:
-                checkpoint.save(module, optimizer, rng, progress)
-            report = EpochReport(
-                **row,
-                train_seconds=trained - started,
-                valid_seconds=validated_at - trained,
-                train_samples=int(train_count),
-                valid_samples=int(valid_count),
-            )
+                checkpoint.save(run.module, run.optimizer, run.rng, progress)
             for callback in callbacks:
                 callback(report)
             if stop:
                 break
     except KeyboardInterrupt:
         warnings.warn(
-            f"training interrupted after {len(history)} epoch(s); keeping the best weights so far",
+            f"training interrupted after {len(progress.history)} epoch(s); keeping the best "
+            "weights so far",
             RuntimeWarning,
-            stacklevel=3,
+            stacklevel=4,  # the caller of train's caller: the estimator's fit
         )
     finally:
         epochs.close()
-        # The wrapper's gradient hooks go with it; the module is plain again.
-        del stepped
-    module.load_state_dict(progress.best_state)
-    module.eval()
-    return history
 
 
-def _check_divergence(module, progress: Progress, epoch, train_loss, monitored, config) -> None:
-    """Raise TrainingDivergedError, best weights restored, if this epoch's losses diverged."""
-    losses = {"training": train_loss, "validation": monitored}
-    bad = next(((name, loss) for name, loss in losses.items() if not math.isfinite(loss)), None)
-    factor, reference = config.divergence_factor, progress.reference_loss
-    if bad is None and factor is not None and reference > 0:
-        bad = next(
-            ((name, loss) for name, loss in losses.items() if loss > factor * reference), None
-        )
-    if bad is None:
-        return
-    module.load_state_dict(progress.best_state)
-    name, loss = bad
-    if math.isfinite(loss):
-        what = (
-            f"the {name} loss rose to {loss:.3g} at epoch {epoch}, over {factor:g} times the "
-            f"untrained model's {reference:.3g}"
-        )
-    else:
-        what = f"the loss became {loss} at epoch {epoch}"
-    best = _best_epoch(progress)
-    kept = (
-        f"the module is left with the weights of epoch {best}, the best before"
-        if best is not None
-        else "no epoch ended well, so the module is left with its initial, untrained weights"
-    )
-    raise TrainingDivergedError(
-        f"training diverged: {what}; {kept}. Likely causes: a learning rate too high (now "
-        f"{config.learning_rate}), or extreme values in the data (try scaler='standard')"
-    )
+def _run_single_epoch(run: Run, progress: Progress, epoch: int) -> tuple[EpochReport, float]:
+    """Train and validate one epoch, check divergence, and add the epoch to the history.
 
+    Returns
+    -------
+    tuple
+        (EpochReport, the monitored loss: validation's, or training's without validation).
 
-def _best_epoch(progress: Progress) -> int | None:
-    """The epoch whose weights ``progress.best_state`` holds (None before any epoch ended)."""
-    for row in progress.history:
-        monitored = row["valid_loss"] if math.isfinite(row["valid_loss"]) else row["train_loss"]
-        if monitored == progress.best_loss:
-            return row["epoch"]
-    return None
-
-
-def _capped_validation(data: BatchSource | None, config: TrainingConfig) -> BatchSource | None:
-    """At most ``VALID_BATCHES_PER_BATCH * max_batches_per_epoch`` batches of validation.
-
-    The samples kept are evenly spread over the source (windows are ordered by series, so
-    every part of the panel stays represented) and the same every epoch, so that the epochs'
-    losses compare.
+    Raises
+    ------
+    TrainingDivergedError
+        With the best weights so far restored.
     """
-    if data is None or config.max_batches_per_epoch is None:
-        return data
-    cap = VALID_BATCHES_PER_BATCH * config.max_batches_per_epoch * config.batch_size
-    if len(data) <= cap:
-        return data
-    return _Subset(data, np.unique(np.linspace(0, len(data) - 1, cap).round().astype(np.int64)))
-
-
-class _Subset:
-    """The samples of a batch source at fixed positions, as a batch source."""
-
-    def __init__(self, data: BatchSource, index: np.ndarray):
-        self.data, self.index = data, index
-
-    def __len__(self) -> int:
-        return len(self.index)
-
-    def batch(self, index: np.ndarray) -> dict[str, torch.Tensor]:
-        return self.data.batch(self.index[index])
+    started = time.perf_counter()
+    train_sum, first_sum = run.train_epoch()
+    trained = time.perf_counter()
+    valid_sum = run.validate()
+    validated_at = time.perf_counter()
+    if run.world.size > 1:  # one collective per epoch: every rank sees the same losses
+        train_sum, first_sum, valid_sum = LossSum.summed_over_ranks(
+            [train_sum, first_sum, valid_sum], run.device
+        )
+    if epoch == 1:
+        progress.reference_loss = first_sum.total / max(first_sum.samples, 1)
+    train_loss = train_sum.total / max(train_sum.samples, 1)
+    valid_loss = valid_sum.total / valid_sum.samples if valid_sum.samples else math.nan
+    monitored = valid_loss if run.validated else train_loss
+    diverged = progress.divergence(epoch, train_loss, monitored, run.config)
+    if diverged is not None:
+        run.module.load_state_dict(progress.best_state)
+        raise TrainingDivergedError(diverged)
+    row = {
+        "epoch": epoch,
+        "train_loss": train_loss,
+        "valid_loss": valid_loss,
+        "seconds": time.perf_counter() - started,
+    }
+    progress.history.append(row)
+    report = EpochReport(
+        **row,
+        train_seconds=trained - started,
+        valid_seconds=validated_at - trained,
+        train_samples=int(train_sum.samples),
+        valid_samples=int(valid_sum.samples),
+    )
+    return report, monitored
 
 
 def adam(parameters: list[nn.Parameter], learning_rate: float) -> torch.optim.Adam:
@@ -404,91 +361,6 @@ def adam(parameters: list[nn.Parameter], learning_rate: float) -> torch.optim.Ad
         return torch.optim.Adam(parameters, lr=learning_rate, fused=True)
     except (RuntimeError, TypeError, ValueError):
         return torch.optim.Adam(parameters, lr=learning_rate)
-
-
-def _run_epoch(
-    module, loss_fn, data, config, optimizer, rng, world: World = ALONE
-) -> tuple[float, int, float, int]:
-    """One epoch of optimiser steps on this rank.
-
-    Returns (sum of sample losses, samples, the same two for the epoch's first batch alone):
-    the first batch's loss is taken before its step, so epoch 1's is the untrained model's.
-    """
-    module.train()
-    # A batch larger than the data is the data: bounding it by the data keeps a huge batch_size
-    # from sizing the epoch's index arrays (min_batches_per_epoch * batch_size indices).
-    batch_size = min(config.batch_size, max(len(data), world.size))
-    wanted = max(len(data), config.min_batches_per_epoch * batch_size)
-    if config.max_batches_per_epoch is not None:
-        wanted = min(wanted, config.max_batches_per_epoch * batch_size)
-    repeats = -(-wanted // len(data))
-    order = np.concatenate([rng.permutation(len(data)) for _ in range(repeats)])[:wanted]
-    total, count = torch.zeros((), device=_module_device(module)), 0
-    first, first_count = None, 0
-    weight = 1.0
-    for begin in range(0, len(order), batch_size):
-        index = order[begin : begin + batch_size]
-        if world.size > 1:
-            # Only the epoch's last batch can be this short: dropped (at most size - 1
-            # samples), as every rank needs a part to take part in the gradient average.
-            if len(index) < world.size:
-                break
-            index, weight = distributed.shard(index, world)
-        loss = loss_fn(module, data.batch(index))
-        optimizer.zero_grad(set_to_none=True)
-        (loss if weight == 1.0 else loss * weight).backward()
-        if config.gradient_clip is not None:
-            nn.utils.clip_grad_norm_(module.parameters(), config.gradient_clip)
-        optimizer.step()
-        # Summed on the device: reading the loss every step would wait for the GPU each time.
-        total += loss.detach() * len(index)
-        count += len(index)
-        if first is None:
-            first, first_count = total.clone(), count
-    return float(total), count, 0.0 if first is None else float(first), first_count
-
-
-@torch.no_grad()
-def mean_loss(module, loss_fn, data: BatchSource | None, batch_size: int) -> float:
-    """Mean loss over ``data`` in evaluation mode.
-
-    Parameters
-    ----------
-    module : torch.nn.Module
-    loss_fn : callable
-        ``loss_fn(module, batch) -> scalar tensor``, as for :func:`train`.
-    data : BatchSource or None
-    batch_size : int
-
-    Returns
-    -------
-    float
-        The mean over samples of the batches' losses; NaN when there is no data.
-    """
-    total, count = _loss_sum(module, loss_fn, data, batch_size)
-    return total / count if count else math.nan
-
-
-@torch.no_grad()
-def _loss_sum(module, loss_fn, data, batch_size: int, world: World = ALONE) -> tuple[float, int]:
-    """(sum of sample losses, samples) over this rank's batches of ``data``.
-
-    Batch ``k`` is evaluated by rank ``k % size``: the ranks' sums add up to the single
-    process' sum over the very same batches.
-    """
-    module.eval()
-    if data is None or len(data) == 0:
-        return 0.0, 0
-    total, count = 0.0, 0
-    for begin in range(world.rank * batch_size, len(data), world.size * batch_size):
-        index = np.arange(begin, min(begin + batch_size, len(data)))
-        total += float(loss_fn(module, data.batch(index))) * len(index)
-        count += len(index)
-    return total, count
-
-
-def _copy_state(module: nn.Module) -> dict[str, torch.Tensor]:
-    return {name: tensor.detach().clone() for name, tensor in module.state_dict().items()}
 
 
 def _module_device(module: nn.Module) -> torch.device:
