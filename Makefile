@@ -25,7 +25,7 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow"
 
 docs: $(STAMP)
-	$(PY) -m mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check tsattn tests benchmarks
