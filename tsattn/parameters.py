@@ -92,7 +92,10 @@ class Real:
             value = float(text)
         except ValueError:
             raise ValueError(f"expected a number, got {text!r}") from None
-        return self.check("the value", value)
+        try:
+            return self.check("value", value)
+        except ValueError as error:  # "value must be in [0.0, 1.0), got 1.5"
+            raise ValueError(str(error).removeprefix("value ")) from None
 
     metavar = "X"
 
@@ -199,18 +202,18 @@ class Param:
 # the rules of the parameters that are checked by functions of their own
 
 
-def _device(name: str, value: Any) -> Any:
-    resolve_device(value)  # refuses a device this machine does not have
-    return value
+def _kept(check: Callable[[Any], Any]) -> Callable[[str, Any], Any]:
+    """A rule from a function that checks one parameter; the value stays as the user gave it."""
+
+    def rule(name: str, value: Any) -> Any:
+        check(value)
+        return value
+
+    return rule
 
 
 def _random_state(name: str, value: Any) -> Any:
     check_random_state(value, name)
-    return value
-
-
-def _quantiles(name: str, value: Any) -> Any:
-    check_quantiles(value)
     return value
 
 
@@ -248,7 +251,7 @@ PARAMETERS: dict[str, Param] = {
     ),
     "past_covariates": Param(
         Custom(
-            lambda name, value: check_past_covariates(value),
+            _kept(check_past_covariates),
             metavar="COLUMN",
             nargs="+",
             from_list=tuple,
@@ -257,7 +260,7 @@ PARAMETERS: dict[str, Param] = {
     ),
     "calendar_features": Param(
         Custom(
-            lambda name, value: check_calendar(value),
+            _kept(check_calendar),
             metavar="NAME",
             nargs="*",
             from_list=lambda names: list(names) or True,
@@ -322,7 +325,8 @@ PARAMETERS: dict[str, Param] = {
     ),
     "warm_start": Param(Boolean(), "continue training the fitted model", cli=False),
     "device": Param(
-        Custom(_device, metavar="DEVICE"), "where to train: auto, cpu, cuda, cuda:N or mps"
+        Custom(_kept(resolve_device), metavar="DEVICE"),
+        "where to train: auto, cpu, cuda, cuda:N or mps",
     ),
     "random_state": Param(
         Custom(_random_state, from_text=int, metavar="SEED"),
@@ -332,7 +336,9 @@ PARAMETERS: dict[str, Param] = {
     "verbose": Param(Boolean(strict=False), "show a progress bar"),
     # the output
     "quantiles": Param(
-        Custom(_quantiles, from_text=_level, metavar="LEVEL", nargs="+", from_list=tuple),
+        Custom(
+            _kept(check_quantiles), from_text=_level, metavar="LEVEL", nargs="+", from_list=tuple
+        ),
         "quantile levels to forecast, e.g. 0.1 0.5 0.9",
         none=True,
     ),
