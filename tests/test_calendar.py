@@ -14,6 +14,11 @@ from tsattn.forecast.calendar import (
 )
 from tsattn.forecast.panel import TimeAxis
 
+pytestmark = pytest.mark.filterwarnings(
+    # tsattn's short-history warning: these tests fit deliberately tiny series
+    "ignore:.*of the series have fewer than horizon:UserWarning"
+)
+
 INDEX = pd.date_range("2021-01-04", periods=40, freq="W-MON")
 
 

@@ -181,6 +181,7 @@ with watch_epochs(lambda report: time.sleep(0.5)):
 """
 
 
+@pytest.mark.slow
 def test_fit_killed_with_sigkill_resumes_to_the_uninterrupted_model(
     tmp_path, monkeypatch, uninterrupted
 ):

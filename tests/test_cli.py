@@ -10,6 +10,11 @@ import pytest
 
 from tsattn.cli import main
 
+pytestmark = pytest.mark.filterwarnings(
+    # tsattn's short-history warning: these tests fit deliberately tiny series
+    "ignore:.*of the series have fewer than horizon:UserWarning"
+)
+
 INDEX = pd.date_range("2021-01-04", periods=40, freq="W-MON")
 SMALL = ["--epochs", "1", "--hidden-size", "8", "--input-size", "6", "--quiet"]
 
@@ -153,6 +158,7 @@ def test_unknown_column_and_bad_options(files, capsys):
     assert exit_info.value.code == 2
 
 
+@pytest.mark.slow
 def test_python_dash_m_tsattn():
     done = subprocess.run(
         [sys.executable, "-m", "tsattn", "forecast", "--help"],

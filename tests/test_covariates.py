@@ -14,6 +14,11 @@ from tsattn import Seq2SeqForecaster
 from tsattn.forecast.covariates import CovariateSpec, fit_design, future_design
 from tsattn.forecast.panel import to_panel
 
+pytestmark = pytest.mark.filterwarnings(
+    # tsattn's short-history warning: these tests fit deliberately tiny series
+    "ignore:.*of the series have fewer than horizon:UserWarning"
+)
+
 INDEX = pd.date_range("2021-01-04", periods=40, freq="W-MON")
 FUTURE = pd.date_range(INDEX[-1], periods=4, freq="W-MON")[1:]  # the 3 forecast weeks
 

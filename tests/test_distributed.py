@@ -30,6 +30,8 @@ from tsattn.datasets import make_retail_sales
 from tsattn.distributed import World, current_world, is_main_process, shard, shutdown
 from tsattn.training import TrainingConfig, resolve_device, train
 
+pytestmark = pytest.mark.slow  # over a few seconds each: `make test-fast` leaves them out
+
 WORLD = 2
 
 

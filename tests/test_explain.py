@@ -13,6 +13,11 @@ from conftest import tiny  # noqa: E402
 from tsattn import Seq2SeqForecaster  # noqa: E402
 from tsattn.plotting import plot_attention, plot_forecast  # noqa: E402
 
+pytestmark = pytest.mark.filterwarnings(
+    # tsattn's short-history warning: these tests fit deliberately tiny series
+    "ignore:.*of the series have fewer than horizon:UserWarning"
+)
+
 INDEX = pd.date_range("2020-01-06", periods=40, freq="W-MON")
 
 

@@ -11,6 +11,11 @@ from tsattn import Seq2SeqForecaster
 from tsattn.datasets import load_air_passengers
 from tsattn.forecast import network
 
+pytestmark = pytest.mark.filterwarnings(
+    # tsattn's short-history warning: these tests fit deliberately tiny series
+    "ignore:.*of the series have fewer than horizon:UserWarning"
+)
+
 
 def _long_frame(lengths=(30, 24, 40), freq="MS", integer=False):
     rows = []

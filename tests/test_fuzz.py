@@ -11,12 +11,18 @@ import os
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tsattn import Seq2SeqForecaster, Seq2SeqRegressor
 from tsattn.forecast.windows import WINDOW_SCALERS
+
+pytestmark = pytest.mark.filterwarnings(
+    # tsattn's short-history warning: these tests fit deliberately tiny series
+    "ignore:.*of the series have fewer than horizon:UserWarning"
+)
 
 _REQUESTED = os.environ.get("TSATTN_FUZZ_EXAMPLES")
 EXAMPLES = int(_REQUESTED) if _REQUESTED else 30

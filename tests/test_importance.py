@@ -12,6 +12,11 @@ from tsattn.forecast.covariates import CovariateSpec
 from tsattn.forecast.importance import Feature, feature_blocks
 from tsattn.plotting import plot_importance
 
+pytestmark = pytest.mark.filterwarnings(
+    # tsattn's short-history warning: these tests fit deliberately tiny series
+    "ignore:.*of the series have fewer than horizon:UserWarning"
+)
+
 
 def tiny(**overrides):
     """A tiny forecaster that keeps every covariate (selection is tested on its own)."""
@@ -93,6 +98,7 @@ def _future(X):
     return pd.concat([X, *rows], ignore_index=True)
 
 
+@pytest.mark.slow
 def test_on_the_simulator_price_and_promotion_lead_and_noise_comes_last():
     # two years: the validation weeks hold Black Friday and Christmas, so the holiday flag
     # matters there too, while the noise column never does

@@ -9,6 +9,8 @@ from tsattn.datasets import M3Data, load_m3
 from tsattn.forecast.baselines import SeasonalNaive, ThetaForecaster
 from tsattn.forecast.metrics import evaluate
 
+pytestmark = pytest.mark.slow  # over a few seconds each: `make test-fast` leaves them out
+
 EXPECTED = {  # subset: (series, horizon, season, train rows, first id, last id)
     "yearly": (645, 6, 1, 14449, "N0001", "N0645"),
     "quarterly": (756, 8, 4, 30956, "N0646", "N1401"),

@@ -10,6 +10,11 @@ from tsattn import Seq2SeqForecaster
 from tsattn.forecast import network
 from tsattn.forecast.windows import WindowBatches, WindowIndex
 
+pytestmark = pytest.mark.filterwarnings(
+    # tsattn's short-history warning: these tests fit deliberately tiny series
+    "ignore:.*of the series have fewer than horizon:UserWarning"
+)
+
 INDEX = pd.date_range("2020-01-06", periods=50, freq="W-MON")
 CPU = torch.device("cpu")
 

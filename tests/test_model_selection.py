@@ -9,6 +9,11 @@ from sklearn.model_selection import GridSearchCV, cross_validate
 from tsattn import Seq2SeqForecaster
 from tsattn.model_selection import PanelTimeSplit
 
+pytestmark = pytest.mark.filterwarnings(
+    # tsattn's short-history warning: these tests fit deliberately tiny series
+    "ignore:.*of the series have fewer than horizon:UserWarning"
+)
+
 DAYS = pd.date_range("2022-01-01", periods=12, freq="D")
 
 

@@ -9,6 +9,11 @@ from conftest import tiny
 import tsattn
 from tsattn import Seq2SeqForecaster
 
+pytestmark = pytest.mark.filterwarnings(
+    # tsattn's short-history warning: these tests fit deliberately tiny series
+    "ignore:.*of the series have fewer than horizon:UserWarning"
+)
+
 
 def _panel(n=3, length=40, seed=0):
     rng = np.random.default_rng(seed)

@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import matplotlib
+import pytest
 import torch
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -21,6 +22,7 @@ def test_block_extraction():
     assert python_blocks(text) == [(3, "a = 1\n"), (10, "b = a + 1\n")]
 
 
+@pytest.mark.slow
 def test_readme_examples_run(tmp_path, monkeypatch):
     matplotlib.use("Agg")  # examples may plot; no display here
     torch.set_num_threads(1)

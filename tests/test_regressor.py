@@ -58,6 +58,7 @@ EXPECTED_FAILED = {
 }
 
 
+@pytest.mark.slow
 def test_check_estimator():
     # Small enough to be fast, big enough to pass check_regressors_train's R^2 > 0.5 on
     # make_regression with 10 i.i.d. features read as a window.

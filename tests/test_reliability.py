@@ -12,6 +12,11 @@ import pytest
 from tsattn import Seq2SeqForecaster
 from tsattn.forecast.panel import to_panel
 
+pytestmark = pytest.mark.filterwarnings(
+    # tsattn's short-history warning: these tests fit deliberately tiny series
+    "ignore:.*of the series have fewer than horizon:UserWarning"
+)
+
 TINY = {"hidden_size": 8, "max_epochs": 2, "random_state": 0, "verbose": False}
 
 

@@ -122,6 +122,7 @@ def test_points_only_and_bad_input_are_refused_clearly():
         Seq2SeqSktimeForecaster(**TINY).fit(y, fh=[0, 1])
 
 
+@pytest.mark.slow
 def test_sktime_check_estimator_passes():
     from sktime.utils.estimator_checks import check_estimator
 

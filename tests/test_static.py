@@ -8,6 +8,11 @@ from conftest import tiny as tiny_params
 from tsattn import Seq2SeqForecaster
 from tsattn.forecast.static import MAX_LEVELS, encode_static
 
+pytestmark = pytest.mark.filterwarnings(
+    # tsattn's short-history warning: these tests fit deliberately tiny series
+    "ignore:.*of the series have fewer than horizon:UserWarning"
+)
+
 INDEX = pd.date_range("2021-01-04", periods=40, freq="W-MON")
 
 
