@@ -444,7 +444,7 @@ def test_a_model_saved_without_the_range_predicts_unchecked(fitted):
     spec = dataclasses.replace(f.context_.spec, low=(), high=())
     g = Seq2SeqForecaster(**tiny())
     g.__dict__.update(f.__dict__)
-    g.context_ = dataclasses.replace(f.context_, spec=spec)
+    g.context_ = f.context_.replace(spec=spec)
     assert np.isfinite(g.predict(X=_in_future(X, "price", 250.0))["y"]).all()
 
 

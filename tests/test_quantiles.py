@@ -11,6 +11,7 @@ from tsattn.forecast import network
 from tsattn.forecast.conformal import Calibration
 from tsattn.forecast.conformal import band as conformal_band
 from tsattn.forecast.metrics import interval_coverage
+from tsattn.forecast.outputs import forecast_array
 
 INDEX = pd.date_range("2020-01-06", periods=60, freq="W-MON")
 
@@ -87,7 +88,7 @@ def test_quantiles_are_named_monotone_and_the_median_is_the_forecast(quantile_mo
     assert list(q.columns) == [("a", "0.1"), ("a", "0.9"), ("b", "0.1"), ("b", "0.9")]
     for sid in ("a", "b"):
         assert (q[(sid, "0.1")] < q[(sid, "0.9")]).all()
-    full = f._forecast_array()  # (n_series, H, 3)
+    full = forecast_array(f)  # (n_series, H, 3)
     assert (np.diff(full, axis=-1) > 0).all()
     np.testing.assert_allclose(f.predict().to_numpy(), full[..., 1].T)
 
@@ -96,7 +97,7 @@ def test_interval_is_the_band_scaled_by_the_conformal_factor(quantile_model):
     f = quantile_model
     band = f.predict_interval(coverage=0.8)
     assert list(band.columns) == [("a", "lower"), ("a", "upper"), ("b", "lower"), ("b", "upper")]
-    full = f._forecast_array()
+    full = forecast_array(f)
     (low, high), factor = conformal_band(f.context_.calibration, f.quantiles_, 0.8)
     assert (low, high) == (0, 2) and factor > 0
     median = full[..., 1]
@@ -162,7 +163,7 @@ def test_nonnegative_clips_forecasts_and_bands():
     band = f.predict_interval(coverage=0.9)
     assert (band["lower"] >= 0).all()
     # the band is scaled from the unclipped quantiles, as calibrated, and clipped after
-    raw = f._forecast_array(clip=False)[0]  # (H, Q)
+    raw = forecast_array(f, clip=False)[0]  # (H, Q)
     _, factor = conformal_band(f.context_.calibration, f.quantiles_, 0.9)
     expected = np.maximum(raw[:, 1] - factor * (raw[:, 1] - raw[:, 0]), 0.0)
     np.testing.assert_allclose(band["lower"], expected, rtol=1e-6)
