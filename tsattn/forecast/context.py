@@ -53,13 +53,13 @@ class ForecastContext:
 
     def replace(self, **changes: Any) -> ForecastContext:
         """A copy with fields of either record changed, e.g. ``replace(spec=spec)``."""
+        unknown = set(changes) - _FIELDS["settings"] - _FIELDS["series"]
+        if unknown:
+            raise TypeError(f"the context has no fields {sorted(unknown)}")
         parts = {}
         for record in _RECORDS:
             mine = {k: v for k, v in changes.items() if k in _FIELDS[record]}
             parts[record] = dataclasses.replace(getattr(self, record), **mine)
-        unknown = set(changes) - _FIELDS["settings"] - _FIELDS["series"]
-        if unknown:
-            raise TypeError(f"the context has no fields {sorted(unknown)}")
         return ForecastContext(**parts)
 
     def preparation(self) -> HistoryPreparation:
