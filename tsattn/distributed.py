@@ -32,6 +32,7 @@ __all__ = [
     "current_world",
     "is_main_process",
     "launched",
+    "launcher_world",
     "mps_available",
     "resolve_device",
     "setup",
@@ -89,8 +90,36 @@ def current_world() -> World:
     return World()
 
 
+def launcher_world() -> World | None:
+    """The rank and size a launcher's environment gives this process, or None outside one.
+
+    ``torchrun`` (and the launchers that follow its convention) sets ``WORLD_SIZE``, ``RANK``
+    and ``LOCAL_RANK`` before the process starts, long before any process group exists. A
+    launcher that sets only ``LOCAL_RANK`` gives that rank (one node).
+
+    Returns
+    -------
+    World or None
+        None when ``WORLD_SIZE`` is unset or 1, or the variables are not a rank in range (as
+        :func:`launched`, which then trains the process alone).
+    """
+    rank_text = os.environ.get("RANK", os.environ.get("LOCAL_RANK"))
+    try:
+        size = int(os.environ.get("WORLD_SIZE", "1"))
+        rank = int(rank_text) if rank_text is not None else None
+    except ValueError:
+        return None
+    if size <= 1 or rank is None or not 0 <= rank < size:
+        return None
+    return World(rank, size)
+
+
 def is_main_process() -> bool:
     """True in rank 0 or outside distributed training: guard ``save`` and prints with it.
+
+    Rank 0 of the initialised process group; before any group exists (before the first fit
+    under ``torchrun``), rank 0 of the launcher's environment (:func:`launcher_world`), so
+    that code run before training writes from one process only.
 
     Returns
     -------
@@ -102,7 +131,10 @@ def is_main_process() -> bool:
     >>> is_main_process()
     True
     """
-    return current_world().is_main
+    if dist.is_available() and dist.is_initialized():
+        return current_world().is_main
+    world = launcher_world()
+    return world is None or world.is_main
 
 
 def cuda_device() -> torch.device:

@@ -11,10 +11,20 @@ of everything else in the file. This module writes them and reads them back:
   would give it (``0o666`` less the umask), or those of the file it replaces, so that a model
   served by another user stays readable; a symbolic link is written through (it stays a link,
   its target gets the new content).
-* :func:`read` reads the file's bytes once and parses the header and the tensors from those
-  same bytes, so a save landing while a file is read can never give one file's metadata with
-  another's weights. It checks the format, the version and the checksum before anything is
-  built from the file, and never unpickles.
+* :func:`read` reads the file through one open handle, the header first: its length is
+  bounded (:data:`MAX_HEADER`) and checked against the file's size, its JSON parsed, its format
+  and version checked, and every tensor's dtype, shape and byte range checked against the
+  file's size before the tensors' bytes are read. A save landing while a file is read replaces
+  the file, not the open handle's content, so it can never give one file's metadata with
+  another's weights. The checksum is checked before anything is built from the file, and
+  nothing is ever unpickled.
+* :func:`write_bytes` is the same durable write for any other file (the command line's CSV
+  and images).
+
+The checksum detects damage (a truncated copy, a flipped bit, an edit by mistake), not
+tampering: anyone who can edit a file can recompute it. What the header and the checks of
+:mod:`tsattn.io` bound is what reading a file costs: memory and time in proportion to the
+file's size.
 """
 
 from __future__ import annotations
@@ -31,11 +41,31 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["FileFormat", "checksum", "read", "write"]
+__all__ = ["MAX_HEADER", "FileFormat", "checksum", "read", "write", "write_bytes"]
 
 CHECKSUM_KEY = "sha256"
 # A safetensors file opens with the header's length as a little-endian unsigned 64-bit integer.
 _LENGTH = struct.Struct("<Q")
+# The longest header read (safetensors' own limit): beyond it a file is not one of ours.
+MAX_HEADER = 100_000_000
+# Bytes per element of every dtype a safetensors header may name.
+_ITEMSIZE = {
+    "BOOL": 1,
+    "U8": 1,
+    "I8": 1,
+    "F8_E5M2": 1,
+    "F8_E4M3": 1,
+    "I16": 2,
+    "U16": 2,
+    "F16": 2,
+    "BF16": 2,
+    "I32": 4,
+    "U32": 4,
+    "F32": 4,
+    "I64": 8,
+    "U64": 8,
+    "F64": 8,
+}
 
 
 @dataclass(frozen=True)
@@ -142,7 +172,32 @@ def write(
     tensors = {name: t.detach().cpu().contiguous() for name, t in tensors.items()}
     metadata = {**metadata, "format": fmt.name, "format_version": str(fmt.version)}
     metadata[CHECKSUM_KEY] = checksum(metadata, tensors)
-    data = save(tensors, metadata=metadata)
+    write_bytes(path, save(tensors, metadata=metadata))
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write a whole file or nothing, durably: the one way tsattn writes a file.
+
+    The bytes go to a new file of a random name beside the destination, created exclusively
+    (``O_EXCL``: never through a link or a file planted under that name), flushed to disk and
+    renamed over the destination; the directory is flushed after the rename. A symbolic link
+    at ``path`` is written through: it stays a link and its target gets the new content. The
+    new file keeps the permissions of the file it replaces (a new one gets ``0o666`` less the
+    umask).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination.
+    data : bytes
+        The file's whole content.
+
+    Raises
+    ------
+    OSError
+        When the file cannot be written (the message names ``path``); the previous file, if
+        any, is left as it was and no temporary file remains.
+    """
     destination = Path(path)
     try:
         _write_durably(Path(os.path.realpath(destination)), data)
@@ -205,7 +260,7 @@ def _naming(error: OSError, destination: Path) -> OSError:
 def read(
     path: str | os.PathLike, fmt: FileFormat
 ) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
-    """Read a file written by :func:`write` once, and check it.
+    """Read a file written by :func:`write` once, header first, and check it.
 
     Parameters
     ----------
@@ -226,8 +281,10 @@ def read(
     FileNotFoundError
         When ``path`` does not exist.
     ValueError
-        When the file is not of this format, is of another version, or is damaged (its
-        content does not match its checksum).
+        When the file is not of this format (its header is too long, not JSON, or does not
+        describe the bytes that follow it), is of another version, or is damaged (its content
+        does not match its checksum). Nothing past the header is read unless the header
+        holds together.
     """
     from safetensors import SafetensorError
     from safetensors.torch import load
@@ -235,15 +292,70 @@ def read(
     where = str(path)
     if not Path(path).is_file():
         raise FileNotFoundError(f"no {fmt.noun} at {where!r}")
+
+    def not_ours(reason) -> ValueError:
+        return ValueError(
+            f"{where!r} is not a {fmt.noun} (not a safetensors file: {reason}); {fmt.unreadable}"
+        )
+
     with open(path, "rb") as handle:
-        data = handle.read()
+        size = os.fstat(handle.fileno()).st_size
+        try:
+            head, header = _read_header(handle, size)
+        except ValueError as error:
+            raise not_ours(error) from None
+        _check_format(header.get("__metadata__", {}), where, fmt)
+        try:
+            data_size = _check_layout(header, size - len(head))
+        except ValueError as error:
+            raise not_ours(error) from None
+        data = head + handle.read(data_size)
+    if len(data) != size:  # the file shrank while it was read
+        raise not_ours("the file ends before its last tensor")
     try:
-        metadata = _header_metadata(data)
         tensors = load(data)
     except (SafetensorError, ValueError) as error:
+        raise not_ours(error) from None
+    metadata = header["__metadata__"]
+    if metadata.get(CHECKSUM_KEY) != checksum(metadata, tensors):
         raise ValueError(
-            f"{where!r} is not a {fmt.noun} (not a safetensors file: {error}); {fmt.unreadable}"
-        ) from None
+            f"{where!r} is damaged: its content does not match its checksum (changed on disk, "
+            f"in transfer, or by hand); {fmt.unreadable}"
+        )
+    return metadata, tensors
+
+
+def _read_header(handle, size: int) -> tuple[bytes, dict]:
+    """The bytes up to the end of a safetensors header, and the header parsed from them."""
+    head = handle.read(_LENGTH.size)
+    if len(head) < _LENGTH.size:
+        raise ValueError("the file is shorter than a safetensors header")
+    (length,) = _LENGTH.unpack(head)
+    if length > MAX_HEADER:
+        raise ValueError(f"the header claims {length} bytes, more than {MAX_HEADER}")
+    if length > size - _LENGTH.size:
+        raise ValueError("the header runs past the end of the file")
+    text = handle.read(length)
+    if len(text) != length:
+        raise ValueError("the header runs past the end of the file")
+    try:
+        header = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ValueError("the header is not JSON") from None
+    except RecursionError:
+        raise ValueError("the header's JSON is nested too deeply") from None
+    if not isinstance(header, dict):
+        raise ValueError("the header is not a JSON object")
+    metadata = header.setdefault("__metadata__", {})
+    if not isinstance(metadata, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
+    ):
+        raise ValueError("the header's metadata is not a map of strings")
+    return head + text, header
+
+
+def _check_format(metadata: dict[str, str], where: str, fmt: FileFormat) -> None:
+    """Refuse another format or version, from the header alone."""
     if metadata.get("format") != fmt.name:
         raise ValueError(f"{where!r} is a safetensors file but not a {fmt.noun}; {fmt.unreadable}")
     text = metadata.get("format_version", "")
@@ -262,28 +374,47 @@ def read(
             f"{where!r} was written in format {version}, older than this tsattn reads "
             f"({fmt.version}); {fmt.older}"
         )
-    if metadata.get(CHECKSUM_KEY) != checksum(metadata, tensors):
+
+
+def _check_layout(header: dict, available: int) -> int:
+    """The tensors' bytes the header describes; they must fill exactly ``available`` bytes.
+
+    Every tensor needs a known dtype, a shape of non-negative integers and a byte range of
+    exactly its elements' size; the ranges must follow one another from 0 without gap or
+    overlap, as safetensors writes them.
+    """
+    ranges = []
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
+            raise ValueError(f"tensor {name!r} is not described by a dtype, shape and offsets")
+        dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+        if not isinstance(dtype, str) or dtype not in _ITEMSIZE:
+            raise ValueError(f"tensor {name!r} has an unknown dtype {dtype!r}")
+        if not isinstance(shape, list) or not all(_count(d) for d in shape):
+            raise ValueError(f"tensor {name!r} has an invalid shape {shape!r}")
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_count, offsets))):
+            raise ValueError(f"tensor {name!r} has invalid offsets {offsets!r}")
+        elements = 1
+        for d in shape:
+            elements *= d
+        begin, end = offsets
+        if end - begin != elements * _ITEMSIZE[dtype]:
+            raise ValueError(f"tensor {name!r}'s bytes do not match its shape {shape}")
+        ranges.append((begin, end))
+    position = 0
+    for begin, end in sorted(ranges):
+        if begin != position:
+            raise ValueError("the tensors' byte ranges overlap or leave gaps")
+        position = end
+    if position != available:
         raise ValueError(
-            f"{where!r} is damaged: its content does not match its checksum (changed on disk, "
-            f"in transfer, or by hand); {fmt.unreadable}"
+            f"the header describes {position} bytes of tensors, the file holds {available}"
         )
-    return metadata, tensors
+    return position
 
 
-def _header_metadata(data: bytes) -> dict[str, str]:
-    """The ``__metadata__`` of a safetensors file's header, parsed from its bytes."""
-    if len(data) < _LENGTH.size:
-        raise ValueError("the file is shorter than a safetensors header")
-    (length,) = _LENGTH.unpack_from(data)
-    if length > len(data) - _LENGTH.size:
-        raise ValueError("the header runs past the end of the file")
-    try:
-        header = json.loads(data[_LENGTH.size : _LENGTH.size + length])
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ValueError("the header is not JSON") from None
-    metadata = header.get("__metadata__", {}) if isinstance(header, dict) else None
-    if not isinstance(metadata, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
-    ):
-        raise ValueError("the header's metadata is not a map of strings")
-    return metadata
+def _count(value) -> bool:
+    """Whether ``value`` is a JSON integer >= 0 (a size or an offset)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

@@ -25,6 +25,7 @@ __all__ = [
     "FORMAT_VERSION",
     "MODEL_FILE",
     "SaveMixin",
+    "check_fitted_state",
     "load",
     "module_from_artifacts",
     "module_tensors",
@@ -141,13 +142,75 @@ def module_from_artifacts(state: dict, tensors: dict[str, torch.Tensor]):
     -------
     tsattn.core.Seq2Seq
     """
-    from tsattn.core.seq2seq import CoreConfig, Seq2Seq
+    from tsattn.core.seq2seq import Seq2Seq, check_weights, config_from_json
 
-    module = Seq2Seq(CoreConfig(**state["core"]))
-    module.load_state_dict(
-        {k[len(MODULE_PREFIX) :]: v for k, v in tensors.items() if k.startswith(MODULE_PREFIX)}
-    )
+    weights = {
+        k[len(MODULE_PREFIX) :]: v for k, v in tensors.items() if k.startswith(MODULE_PREFIX)
+    }
+    # The file's JSON is checked against the constructor's bounds and against the file's own
+    # tensors (which bounds the model's size by the file's) before anything is built: a
+    # hand-edited size cannot make torch allocate more than the file holds.
+    config = config_from_json(state["core"])
+    check_weights(config, weights)
+    check_fitted_state(state)
+    module = Seq2Seq(config)
+    module.load_state_dict(weights)
     return module.eval()
+
+
+def check_fitted_state(state: dict) -> None:
+    """Refuse a forecaster's saved context whose parts contradict one another.
+
+    Checked from the JSON alone, before anything is built: the series ids are distinct, and
+    the layout that gives forecasts back names exactly those series in that order (a wide
+    frame's columns are the ids; a Series or 1-D array is one series; a 2-D array's series
+    are its positions), so no file forecasts a series under another's name.
+
+    Parameters
+    ----------
+    state : dict
+        An estimator's JSON state; without a ``context`` there is nothing to check.
+
+    Raises
+    ------
+    ValueError
+        Naming what disagrees.
+    """
+    context = state.get("context")
+    if context is None:
+        return
+    ids, layout = context["ids"], context["layout"]
+    if not isinstance(ids, list) or not all(
+        isinstance(i, (str, int, float)) and not isinstance(i, bool) for i in ids
+    ):
+        raise ValueError("the series ids are not a list of strings and numbers")
+    if not ids or len(set(ids)) != len(ids):
+        raise ValueError("the series ids are empty or not distinct")
+    for name in ("horizon", "input_size"):
+        value = context[name]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"the {name} {value!r} is not an integer >= 1")
+    kind = layout.get("kind") if isinstance(layout, dict) else None
+    expected = {
+        "wide": layout.get("columns") if kind == "wide" else None,
+        "series": [0 if layout.get("name") is None else layout.get("name")]
+        if kind == "series"
+        else None,
+        "array1d": [0],
+        "array2d": list(range(len(ids))),
+    }.get(kind, ids)
+    # 1 == 1.0 == True in Python: compare the types too, as the forecasts' labels would show.
+    if expected != ids or [type(i) for i in expected] != [type(i) for i in ids]:
+        raise ValueError(
+            f"the {kind} layout names the series {_head(expected)}, but the forecasts are "
+            f"of the series {_head(ids)}"
+        )
+
+
+def _head(values) -> str:
+    """At most the first 5 of ``values``, for a message."""
+    values = list(values) if isinstance(values, (list, tuple)) else [values]
+    return repr(values[:5])[:-1] + (", ...]" if len(values) > 5 else "]")
 
 
 def params_to_json(params: dict) -> dict:
@@ -258,7 +321,16 @@ def load(path):
         If ``path`` does not exist.
     ValueError
         If the file is not a tsattn model (a pickle, say), is damaged (its checksum does not
-        match, its state is inconsistent), or was written in another format version.
+        match, its JSON is malformed, its state is inconsistent or asks for sizes its weights
+        do not have), or was written in another format version.
+
+    Notes
+    -----
+    The checksum detects damage, not tampering: anyone who can edit a file can recompute it,
+    so load files only from sources you trust as you would trust code. Loading never runs
+    code from the file, and what a file can make ``load`` spend is bounded by its size: the
+    header is read and checked before the tensors, and every size in the JSON is checked
+    against the tensors the file holds before anything is built.
     """
     metadata, tensors = files.read(path, MODEL_FILE)
     where = str(path)
@@ -267,8 +339,18 @@ def load(path):
         raise ValueError(f"{where!r} names an unknown estimator {metadata.get('class')!r}")
     try:
         state = json.loads(metadata["state"])
+        if not isinstance(state, dict):
+            raise ValueError(f"the state is a JSON {type(state).__name__}, not an object")
         return cls._from_artifacts(state, tensors)
-    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as error:
+    except (
+        KeyError,
+        TypeError,
+        ValueError,
+        RuntimeError,  # RecursionError among them: JSON nested too deeply
+        AttributeError,
+        IndexError,
+        OverflowError,
+    ) as error:
         # A state the checksum vouches for but this tsattn cannot use; nothing was run.
         raise ValueError(
             f"{where!r} is damaged or was not written by this version of tsattn "

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import io
-import os
-import stat
 from pathlib import Path
 
 import pandas as pd
 
+from tsattn import files
+
 
 def write_whole(path: str, data: bytes) -> None:
-    """Write a whole file or nothing: a new file beside ``path``, renamed over it when complete.
+    """Write a whole file or nothing, as model files are written (:func:`tsattn.files.write_bytes`).
 
-    The new file keeps the mode of the file it replaces (a new one gets ``open``'s, under the
-    umask).
+    The bytes go to a new file of a random name, created exclusively (a link or file planted
+    beside ``path`` is never written through), flushed and renamed over ``path``, and the
+    directory is flushed. A symbolic link at ``path`` stays a link; its target gets the new
+    content. The new file keeps the mode of the file it replaces (a new one gets ``open``'s,
+    under the umask).
 
     Parameters
     ----------
@@ -22,19 +25,13 @@ def write_whole(path: str, data: bytes) -> None:
         The destination.
     data : bytes
         The file's whole content.
+
+    Raises
+    ------
+    OSError
+        When the file cannot be written; the previous file is left as it was.
     """
-    target = Path(path)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if target.exists():
-            os.chmod(temporary, stat.S_IMODE(target.stat().st_mode))
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
+    files.write_bytes(path, data)
 
 
 def as_long(result: pd.DataFrame, names: dict) -> pd.DataFrame:
