@@ -102,54 +102,54 @@ def test_a_parameter_without_a_row_is_refused():
 # a new parameter: its row and its __init__ argument are all the checks, the CLI and sktime need
 
 
-class Clipped(Seq2SeqForecaster):
-    """A forecaster with one more parameter, ``gradient_clip``."""
+class Extended(Seq2SeqForecaster):
+    """A forecaster with one more parameter, ``example_parameter``."""
 
-    def __init__(self, horizon=1, *, gradient_clip=None, **params):
+    def __init__(self, horizon=1, *, example_parameter=None, **params):
         super().__init__(horizon, **params)
-        self.gradient_clip = gradient_clip
+        self.example_parameter = example_parameter
 
 
-Clipped.__init__.__signature__ = inspect.signature(Seq2SeqForecaster.__init__).replace(
+Extended.__init__.__signature__ = inspect.signature(Seq2SeqForecaster.__init__).replace(
     parameters=[
         *inspect.signature(Seq2SeqForecaster.__init__).parameters.values(),
-        inspect.Parameter("gradient_clip", inspect.Parameter.KEYWORD_ONLY, default=None),
+        inspect.Parameter("example_parameter", inspect.Parameter.KEYWORD_ONLY, default=None),
     ]
 )
 
 
 @pytest.fixture
-def gradient_clip(monkeypatch):
-    """Declare ``gradient_clip`` and make ``Clipped`` the forecaster the CLI and sktime wrap."""
+def example_parameter(monkeypatch):
+    """Declare ``example_parameter`` and make ``Extended`` the forecaster the CLI and sktime wrap."""
     try:  # the adapter, imported before the patch, wraps the real forecaster
         import tsattn.sktime  # noqa: F401
     except ImportError:
         pass
-    row = Param(Real(0.0, float("inf"), low_open=True), "largest gradient norm", none=True)
-    monkeypatch.setitem(PARAMETERS, "gradient_clip", row)
-    monkeypatch.setattr("tsattn.forecast.forecaster.Seq2SeqForecaster", Clipped)
+    row = Param(Real(0.0, float("inf"), low_open=True), "a parameter added by the test", none=True)
+    monkeypatch.setitem(PARAMETERS, "example_parameter", row)
+    monkeypatch.setattr("tsattn.forecast.forecaster.Seq2SeqForecaster", Extended)
     return row
 
 
-def test_a_new_parameter_is_checked(gradient_clip):
-    assert check_params(Clipped(gradient_clip=1))["gradient_clip"] == 1.0
-    with pytest.raises(ValueError, match=r"gradient_clip must be in \(0.0, inf\)"):
-        check_params(Clipped(gradient_clip=0.0))
-    with pytest.raises(TypeError, match="gradient_clip must be a number"):
-        check_params(Clipped(gradient_clip="big"))
+def test_a_new_parameter_is_checked(example_parameter):
+    assert check_params(Extended(example_parameter=1))["example_parameter"] == 1.0
+    with pytest.raises(ValueError, match=r"example_parameter must be in \(0.0, inf\)"):
+        check_params(Extended(example_parameter=0.0))
+    with pytest.raises(TypeError, match="example_parameter must be a number"):
+        check_params(Extended(example_parameter="big"))
 
 
-def test_a_new_parameter_reaches_the_cli(gradient_clip):
-    assert "gradient_clip" in forecaster_options()
-    assert _parse()["gradient_clip"] is None
-    assert _parse("--gradient-clip", "0.5")["gradient_clip"] == 0.5
-    assert _parse("--gradient-clip", "none")["gradient_clip"] is None
+def test_a_new_parameter_reaches_the_cli(example_parameter):
+    assert "example_parameter" in forecaster_options()
+    assert _parse()["example_parameter"] is None
+    assert _parse("--example-parameter", "0.5")["example_parameter"] == 0.5
+    assert _parse("--example-parameter", "none")["example_parameter"] is None
 
 
-def test_a_new_parameter_reaches_sktime(gradient_clip, monkeypatch):
+def test_a_new_parameter_reaches_sktime(example_parameter, monkeypatch):
     sktime = pytest.importorskip("tsattn.sktime")
-    monkeypatch.setattr(sktime, "Seq2SeqForecaster", Clipped)
-    assert sktime._adapter_signature().parameters["gradient_clip"].default is None
+    monkeypatch.setattr(sktime, "Seq2SeqForecaster", Extended)
+    assert sktime._adapter_signature().parameters["example_parameter"].default is None
 
 
 # --------------------------------------------------------------------------------------------
