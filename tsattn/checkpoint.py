@@ -2,7 +2,8 @@
 
 A fit given a ``checkpoint_dir`` saves, after every epoch, everything the loop needs to go on
 exactly where it stopped: the module's and the best epoch's weights, the optimiser's moments,
-the torch and numpy generators' states and the epoch counters. A fit started again with the
+the learning-rate schedule's state, the torch and numpy generators' states and the epoch
+counters. A fit started again with the
 same directory resumes from it and ends with the weights an uninterrupted fit gives; one with
 other parameters or data is refused, which the fingerprint decides. The file is written and
 read by :mod:`tsattn.files`: atomically, durably, once, checksummed, never a pickle.
@@ -22,6 +23,7 @@ import torch
 from torch import nn
 
 from tsattn import distributed, files
+from tsattn.schedules import LearningRateSchedule
 from tsattn.stopping import Progress
 
 __all__ = [
@@ -88,7 +90,13 @@ def full_fingerprint(module, train_data, valid_data, config, fingerprint: dict |
     dict
         JSON-ready.
     """
-    training = {k: v for k, v in asdict(config).items() if k != "verbose"}
+    # A constant learning rate (lr_schedule None) is left out, so that checkpoints written
+    # before schedules existed still match.
+    training = {
+        k: v
+        for k, v in asdict(config).items()
+        if k != "verbose" and not (k == "lr_schedule" and v is None)
+    }
     return {
         **(fingerprint or {}),
         "training": training,
@@ -149,7 +157,14 @@ class Checkpoint:
         # Compared after a JSON round trip, as it comes back from the file (tuples -> lists).
         self.fingerprint = json.loads(json.dumps(fingerprint))
 
-    def save(self, module: nn.Module, optimizer, rng: np.random.Generator, progress: Progress):
+    def save(
+        self,
+        module: nn.Module,
+        optimizer,
+        rng: np.random.Generator,
+        progress: Progress,
+        schedule: LearningRateSchedule | None = None,
+    ):
         """Write the state after an epoch atomically and durably.
 
         Parameters
@@ -159,6 +174,8 @@ class Checkpoint:
         rng : numpy.random.Generator
             The generator that shuffles the epochs.
         progress : Progress
+        schedule : LearningRateSchedule or None, default=None
+            Its state after the epoch (the next epoch's learning rate).
         """
         tensors = {f"module.{k}": v for k, v in module.state_dict().items()}
         tensors.update({f"best.{k}": v for k, v in progress.best_state.items()})
@@ -182,6 +199,7 @@ class Checkpoint:
             "reference_loss": progress.reference_loss,
             "numpy_rng": rng.bit_generator.state,
             "optimizer_scalars": scalars,
+            "lr_schedule": None if schedule is None else schedule.state_dict(),
         }
         metadata = {
             "fingerprint": json.dumps(self.fingerprint),
@@ -190,14 +208,22 @@ class Checkpoint:
         self.directory.mkdir(parents=True, exist_ok=True)
         files.write(self.path, tensors, metadata, CHECKPOINT_FILE)
 
-    def restore(self, module: nn.Module, optimizer, rng: np.random.Generator) -> Progress | None:
-        """Load the checkpoint into ``module``, ``optimizer`` and ``rng``, if there is one.
+    def restore(
+        self,
+        module: nn.Module,
+        optimizer,
+        rng: np.random.Generator,
+        schedule: LearningRateSchedule | None = None,
+    ) -> Progress | None:
+        """Load the checkpoint into ``module``, ``optimizer``, ``rng`` and ``schedule``, if any.
 
         Parameters
         ----------
         module : torch.nn.Module
         optimizer : torch.optim.Optimizer
+            Its learning rate is set to the schedule's (unchanged without a schedule).
         rng : numpy.random.Generator
+        schedule : LearningRateSchedule or None, default=None
 
         Returns
         -------
@@ -238,6 +264,10 @@ class Checkpoint:
         optimizer.load_state_dict(
             {"state": moments, "param_groups": optimizer.state_dict()["param_groups"]}
         )
+        # The fingerprint holds lr_schedule: a scheduled fit's checkpoint has the state.
+        if schedule is not None and state.get("lr_schedule") is not None:
+            schedule.load_state_dict(state["lr_schedule"])
+            schedule.apply(optimizer)
         torch.set_rng_state(tensors["rng.torch"])
         if device.type == "cuda" and "rng.cuda" in tensors:
             torch.cuda.set_rng_state(tensors["rng.cuda"], device)
@@ -253,12 +283,23 @@ class Checkpoint:
 
 
 def resume(
-    module, optimizer, rng, train_data, valid_data, config, world, checkpoint_dir, fingerprint
+    module,
+    optimizer,
+    rng,
+    train_data,
+    valid_data,
+    config,
+    world,
+    checkpoint_dir,
+    fingerprint,
+    *,
+    schedule: LearningRateSchedule | None = None,
 ) -> tuple[Checkpoint | None, Progress | None]:
     """The checkpoint to save to and the progress it restored; shares rank 0's start.
 
     In distributed training rank 0 alone opens the checkpoint and then sends every rank what
-    it holds (weights, optimiser moments, generator states, history), together with its
+    it holds (weights, optimiser moments and learning rate, the schedule's state, generator
+    states, history), together with its
     generator state even without a checkpoint: all ranks must draw the same epoch orders. An
     error on rank 0 (another fit's checkpoint) is sent too and raised everywhere, so no rank
     is left waiting.
@@ -276,7 +317,7 @@ def resume(
                 checkpoint_dir,
                 full_fingerprint(module, train_data, valid_data, config, fingerprint),
             )
-            progress = checkpoint.restore(module, optimizer, rng)
+            progress = checkpoint.restore(module, optimizer, rng, schedule)
         except (TypeError, ValueError) as exc:
             if world.size == 1:
                 raise
@@ -294,6 +335,7 @@ def resume(
             shared["module"] = _cpu(module.state_dict())
             shared["optimizer"] = optimizer.state_dict()
             shared["torch_rng"] = torch.get_rng_state()
+            shared["lr_schedule"] = None if schedule is None else schedule.state_dict()
     shared = distributed.broadcast_object(shared, device)
     if shared["error"] is not None:
         raise shared["error"]
@@ -303,7 +345,9 @@ def resume(
     if "progress" not in shared:
         return None, None
     module.load_state_dict(shared["module"])
-    optimizer.load_state_dict(shared["optimizer"])
+    optimizer.load_state_dict(shared["optimizer"])  # with rank 0's learning rate
+    if schedule is not None and shared["lr_schedule"] is not None:
+        schedule.load_state_dict(shared["lr_schedule"])
     torch.set_rng_state(shared["torch_rng"])
     progress = shared["progress"]
     progress.best_state = {k: v.to(device) for k, v in progress.best_state.items()}

@@ -24,6 +24,7 @@ from torch import nn
 
 from tsattn import distributed
 from tsattn.distributed import World
+from tsattn.schedules import LearningRateSchedule
 
 __all__ = [
     "ALONE",
@@ -91,6 +92,8 @@ class Run:
         Shuffles the training samples every epoch.
     world : World
     device : torch.device
+    schedule : LearningRateSchedule or None, default=None
+        Sets the learning rate after every epoch (:mod:`tsattn.schedules`); None keeps it.
     """
 
     module: nn.Module
@@ -103,6 +106,7 @@ class Run:
     rng: np.random.Generator
     world: World
     device: torch.device
+    schedule: LearningRateSchedule | None = None
 
     @property
     def validated(self) -> bool:

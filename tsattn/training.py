@@ -15,8 +15,18 @@ train_step``, the loop is in pieces:
 - :class:`tsattn.stopping.Progress` records the epochs and decides on divergence, the best
   weights and early stopping.
 
-Checkpoints are :mod:`tsattn.checkpoint`'s; the optional allocator setting for long fits is
-:mod:`tsattn.memory`'s.
+Checkpoints are :mod:`tsattn.checkpoint`'s; learning-rate schedules :mod:`tsattn.schedules`';
+the optional allocator setting for long fits is :mod:`tsattn.memory`'s; loggers for
+TensorBoard and MLflow, built on :func:`watch_epochs`, :mod:`tsattn.callbacks`'.
+
+What a fit shows (``verbose=True``, rank 0 only): a progress bar over the epochs when standard
+error is a terminal or a notebook, else one plain line per epoch (logs, CI, ``nohup``), and
+nothing when the environment sets ``TQDM_DISABLE`` (to anything but ``0``, ``false``, ``no``,
+``off`` or nothing). Independently of ``verbose``, the loop logs through :mod:`logging` under
+the ``tsattn`` logger (``tsattn.training``), which has only a ``NullHandler`` until the
+application configures logging: every epoch, the learning rate's reductions, the early stop
+and the epoch whose weights are kept at INFO, an interrupt at WARNING. Its warnings
+(:func:`warnings.warn`) stay warnings; ``logging.captureWarnings(True)`` sends them to the log.
 
 Distributed training (see :mod:`tsattn.distributed`): when the loop runs in several processes
 (``torchrun``, or a process group the user initialised), the module is wrapped in
@@ -32,8 +42,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 import math
 import os
+import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -47,12 +59,14 @@ from tsattn import distributed
 from tsattn.checkpoint import Checkpoint, checkpoint_fingerprint, resume
 from tsattn.distributed import resolve_device
 from tsattn.epoch import BatchSource, LossSum, Run, capped_validation, mean_loss
+from tsattn.schedules import LR_SCHEDULES, make_schedule
 from tsattn.stopping import Progress
 
 __all__ = [
     "BatchSource",
     "Checkpoint",
     "EpochReport",
+    "LR_SCHEDULES",
     "TrainingConfig",
     "TrainingDivergedError",
     "adam",
@@ -62,6 +76,11 @@ __all__ = [
     "train",
     "watch_epochs",
 ]
+
+# A library adds no handler of its own but this one, so that its records go nowhere (and
+# Python's last-resort handler prints none of them) until the application configures logging.
+logging.getLogger("tsattn").addHandler(logging.NullHandler())
+logger = logging.getLogger(__name__)
 
 
 class TrainingDivergedError(RuntimeError):
@@ -96,7 +115,16 @@ class TrainingConfig:
     # high gives losses of 1e11 that never overflow, and forecasts to match. None: only NaN
     # and infinity count.
     divergence_factor: float | None = 1e4
+    # None: the learning rate stays as given; "cosine" or "plateau": see tsattn.schedules.
+    lr_schedule: str | None = None
     verbose: bool = True
+
+    def __post_init__(self):
+        if self.lr_schedule is not None and self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(
+                f"lr_schedule must be one of {', '.join(map(repr, LR_SCHEDULES))} or None, "
+                f"got {self.lr_schedule!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -118,6 +146,8 @@ class EpochReport:
         The training steps, and the validation loss, alone.
     train_samples, valid_samples : int
         Training samples drawn, and validation samples evaluated.
+    learning_rate : float
+        The learning rate the epoch trained at (see ``TrainingConfig.lr_schedule``).
     """
 
     epoch: int
@@ -128,6 +158,7 @@ class EpochReport:
     valid_seconds: float
     train_samples: int
     valid_samples: int
+    learning_rate: float = math.nan
 
 
 _watchers: contextvars.ContextVar[tuple[Callable[[EpochReport], None], ...]] = (
@@ -139,22 +170,54 @@ _watchers: contextvars.ContextVar[tuple[Callable[[EpochReport], None], ...]] = (
 def watch_epochs(callback: Callable[[EpochReport], None]) -> Iterator[None]:
     """Call ``callback`` after every epoch any fit trains inside the block.
 
-    It sees the epochs of fits that an estimator runs (whose ``train`` call the caller does
-    not make), for timing or logging; epochs restored from a checkpoint are not trained and
-    not reported. The callback runs after the epoch's checkpoint is written; an exception it
-    raises ends the fit (``KeyboardInterrupt`` as an interrupt does).
+    The epoch callbacks of every tsattn estimator: each ``fit`` (a warm start's, a search's,
+    an ensemble member's, a search's run in this process) trains through :func:`train`, which calls
+    the callbacks of every enclosing ``watch_epochs`` block, outermost first. A callback sees each epoch's
+    :class:`EpochReport` (losses, learning rate, timings, sample counts), for timing,
+    logging or a custom stop; :mod:`tsattn.callbacks` has ready ones for TensorBoard and
+    MLflow. The blocks follow the context (a :mod:`contextvars` variable), so a callback
+    watches the fits of its own thread or task only.
+
+    Epochs restored from a checkpoint are not trained and not reported; each fit numbers its
+    epochs from 1 (a resumed one from the epoch after its checkpoint's). In distributed
+    training every rank calls its callbacks, with the same losses (log on rank 0 only, as
+    :mod:`tsattn.callbacks`' loggers do). The callback runs after the epoch's checkpoint is
+    written; an exception it raises ends the fit and reaches the caller of ``fit``, except
+    ``KeyboardInterrupt``, which ends training as Ctrl-C does: with a warning and the best
+    weights so far.
 
     Parameters
     ----------
     callback : callable
         ``callback(report: EpochReport) -> None``.
 
+    Yields
+    ------
+    None
+
+    Raises
+    ------
+    TypeError
+        When ``callback`` is not callable.
+
+    See Also
+    --------
+    EpochReport : What the callback receives.
+    tsattn.callbacks.TensorBoardLogger, tsattn.callbacks.MLflowLogger : Ready callbacks.
+
     Examples
     --------
+    >>> from tsattn import Seq2SeqForecaster
+    >>> from tsattn.datasets import load_air_passengers
     >>> from tsattn.training import watch_epochs
-    >>> seconds = []
-    >>> with watch_epochs(lambda report: seconds.append(report.train_seconds)):  # doctest: +SKIP
-    ...     model.fit(y)
+    >>> reports = []
+    >>> with watch_epochs(reports.append):
+    ...     f = Seq2SeqForecaster(horizon=12, max_epochs=3, random_state=0, verbose=False)
+    ...     f = f.fit(load_air_passengers())
+    >>> [report.epoch for report in reports]
+    [1, 2, 3]
+    >>> all(report.train_loss > 0 and report.seconds > 0 for report in reports)
+    True
     """
     if not callable(callback):
         raise TypeError(f"callback must be callable, got {type(callback).__name__}")
@@ -189,7 +252,8 @@ def train(
     train_data, valid_data : BatchSource
         Training samples, and validation samples (or None: the training loss then decides).
     config : TrainingConfig
-        Epochs, batch size, learning rate, patience, clipping, divergence, verbosity.
+        Epochs, batch size, learning rate and its schedule, patience, clipping, divergence,
+        verbosity.
     rng : numpy.random.Generator
         Shuffles the training samples every epoch. In distributed training rank 0's state is
         copied to every rank first, so all ranks draw the same order.
@@ -228,18 +292,19 @@ def train(
     if world.size > 1:
         distributed.check_world(train_data, valid_data, config.batch_size, world)
     optimizer = adam(list(module.parameters()), config.learning_rate)
+    schedule = make_schedule(config)
     # The training steps call the DDP wrapper (its backward averages the gradients); the
     # estimator keeps the plain module, and evaluation uses it too (no collectives per batch).
     stepped = distributed.wrap(module, device) if world.size > 1 else module
     checkpoint, progress = resume(
         module, optimizer, rng, train_data, valid_data, config, world,
-        checkpoint_dir, fingerprint,
+        checkpoint_dir, fingerprint, schedule=schedule,
     )  # fmt: skip
     if progress is None:
         progress = Progress.start(module)
     run = Run(
         module, stepped, loss_fn, train_data, capped_validation(valid_data, config), config,
-        optimizer, rng, world, device,
+        optimizer, rng, world, device, schedule,
     )  # fmt: skip
     del stepped
     callbacks = [*_watchers.get(), *([on_epoch_end] if on_epoch_end is not None else [])]
@@ -249,6 +314,8 @@ def train(
         run.stepped = None  # the wrapper's gradient hooks go with it; the module is plain again
     module.load_state_dict(progress.best_state)
     module.eval()
+    if world.is_main and progress.history:
+        logger.info("keeping the weights of epoch %s", progress.best_epoch())
     return progress.history
 
 
@@ -257,39 +324,157 @@ def _fit_loop(run: Run, progress: Progress, checkpoint: Checkpoint | None, callb
 
     Epochs restored from a checkpoint are not trained again (a finished checkpoint trains
     none). After each epoch: the best weights and the stop decision
-    (:meth:`Progress.record`), the checkpoint, then the callbacks. Ctrl-C ends the loop with
-    a warning; the caller restores the best weights.
+    (:meth:`Progress.record`), the next epoch's learning rate, the checkpoint (so a resumed
+    fit starts at that rate), then the callbacks. Ctrl-C ends the loop with a warning; the
+    caller restores the best weights.
     """
-    from tqdm.auto import tqdm
-
     config, first_epoch = run.config, len(progress.history) + 1
-    epochs = tqdm(
-        range(first_epoch, config.max_epochs + 1 if not progress.finished else first_epoch),
-        initial=first_epoch - 1,
-        total=config.max_epochs,
-        disable=not (config.verbose and run.world.is_main),
-        unit="epoch",
-    )
+    epochs = range(first_epoch, config.max_epochs + 1 if not progress.finished else first_epoch)
+    display = _EpochDisplay(config, run.world, first_epoch)
     try:
-        for epoch in epochs:
+        for epoch in display.wrap(epochs):
             report, monitored = _run_single_epoch(run, progress, epoch)
-            epochs.set_postfix(train=f"{report.train_loss:.4f}", valid=f"{report.valid_loss:.4f}")
+            display.show(report)
             stop = progress.record(run.module, epoch, monitored, config)
+            _next_learning_rate(run, epoch, monitored)
+            if stop:
+                monitored_name = "validation" if run.validated else "training"
+                _log_main(run, "early stop after epoch %d: no better %s loss for %d epochs",
+                          epoch, monitored_name, progress.stale)  # fmt: skip
             if checkpoint is not None:
-                checkpoint.save(run.module, run.optimizer, run.rng, progress)
+                checkpoint.save(run.module, run.optimizer, run.rng, progress, run.schedule)
             for callback in callbacks:
                 callback(report)
             if stop:
                 break
     except KeyboardInterrupt:
-        warnings.warn(
+        message = (
             f"training interrupted after {len(progress.history)} epoch(s); keeping the best "
-            "weights so far",
+            "weights so far"
+        )
+        _log_main(run, message, level=logging.WARNING)
+        warnings.warn(
+            message,
             RuntimeWarning,
             stacklevel=4,  # the caller of train's caller: the estimator's fit
         )
     finally:
-        epochs.close()
+        display.close()
+
+
+def _next_learning_rate(run: Run, epoch: int, monitored: float) -> None:
+    """Let the schedule, if any, set the learning rate of the epoch after ``epoch``."""
+    if run.schedule is None:
+        return
+    if run.schedule.step(epoch, monitored):
+        _log_main(run, "epoch %d: learning rate lowered to %.3g", epoch, run.schedule.current)
+    run.schedule.apply(run.optimizer)
+
+
+def _log_main(run: Run, message: str, *args, level: int = logging.INFO) -> None:
+    """Log on rank 0 only: the other ranks take the same decisions on the same losses."""
+    if run.world.is_main:
+        logger.log(level, message, *args)
+
+
+def _epoch_line(report: EpochReport, max_epochs: int) -> str:
+    """One epoch in words, as logged and as printed when standard error is not a terminal.
+
+    Parameters
+    ----------
+    report : EpochReport
+    max_epochs : int
+
+    Returns
+    -------
+    str
+        For example ``"epoch 3/100: train loss 0.1234, validation loss 0.2345, 0.8 s"``
+        (without validation, no validation loss).
+    """
+    valid = f", validation loss {report.valid_loss:.4g}" if math.isfinite(report.valid_loss) else ""
+    return (
+        f"epoch {report.epoch}/{max_epochs}: train loss {report.train_loss:.4g}{valid}, "
+        f"{report.seconds:.1f} s"
+    )
+
+
+def _progress_disabled_by_environment() -> bool:
+    """Whether ``TQDM_DISABLE`` asks for no progress display.
+
+    tqdm reads the variable only for bars whose ``disable`` is left at its default, which the
+    loop's is not (``verbose`` decides it), so the loop reads it itself. Set to anything but
+    nothing, ``0``, ``false``, ``no`` or ``off``, it silences the bars and the plain lines.
+
+    Returns
+    -------
+    bool
+    """
+    value = os.environ.get("TQDM_DISABLE", "").strip().lower()
+    return value not in ("", "0", "false", "no", "off")
+
+
+def _interactive(stream) -> bool:
+    """Whether progress bars render on ``stream``: a terminal, or a notebook's widgets."""
+    try:
+        if stream.isatty():
+            return True
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+    from tqdm.auto import tqdm
+
+    # tqdm.auto picks the notebook bar in Jupyter, whose stderr is no terminal.
+    return any(cls.__module__ == "tqdm.notebook" for cls in tqdm.__mro__)
+
+
+class _EpochDisplay:
+    r"""What a fit shows of its epochs: a bar, one line per epoch, or nothing.
+
+    A bar when ``verbose`` on rank 0 and standard error renders one; one plain line per epoch
+    when it does not (a file, a pipe: ``\r`` updates would fill a log with partial lines);
+    nothing without ``verbose``, on other ranks, or with ``TQDM_DISABLE`` set. Every epoch is
+    also logged at INFO on rank 0, whatever is shown.
+    """
+
+    def __init__(self, config, world, first_epoch: int):
+        self.config, self.world, self.first_epoch = config, world, first_epoch
+        self.stream = sys.stderr
+        self.bar = None
+        shown = (
+            config.verbose
+            and world.is_main
+            and self.stream is not None
+            and not _progress_disabled_by_environment()
+        )
+        self.mode = "off" if not shown else "bar" if _interactive(self.stream) else "lines"
+
+    def wrap(self, epochs: range):
+        """The epochs to loop over: behind a bar in ``"bar"`` mode."""
+        if self.mode != "bar":
+            return epochs
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(
+            epochs, initial=self.first_epoch - 1, total=self.config.max_epochs, unit="epoch"
+        )
+        return self.bar
+
+    def show(self, report: EpochReport) -> None:
+        """Show and log one finished epoch."""
+        if self.bar is not None:
+            self.bar.set_postfix(train=f"{report.train_loss:.4f}", valid=f"{report.valid_loss:.4f}")
+        logged = self.world.is_main and logger.isEnabledFor(logging.INFO)
+        if self.mode != "lines" and not logged:
+            return
+        line = _epoch_line(report, self.config.max_epochs)
+        if self.mode == "lines":
+            print(line, file=self.stream, flush=True)
+        if logged:
+            logger.info(line)
+
+    def close(self) -> None:
+        """End the bar, if any."""
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _run_single_epoch(run: Run, progress: Progress, epoch: int) -> tuple[EpochReport, float]:
@@ -321,6 +506,7 @@ def _run_single_epoch(run: Run, progress: Progress, epoch: int) -> tuple[EpochRe
     monitored = valid_loss if run.validated else train_loss
     diverged = progress.divergence(epoch, train_loss, monitored, run.config)
     if diverged is not None:
+        _log_main(run, "%s", diverged)
         run.module.load_state_dict(progress.best_state)
         raise TrainingDivergedError(diverged)
     row = {
@@ -336,6 +522,7 @@ def _run_single_epoch(run: Run, progress: Progress, epoch: int) -> tuple[EpochRe
         valid_seconds=validated_at - trained,
         train_samples=int(train_sum.samples),
         valid_samples=int(valid_sum.samples),
+        learning_rate=float(run.optimizer.param_groups[0]["lr"]),
     )
     return report, monitored
 
