@@ -1,4 +1,8 @@
+import io
+import logging
 import math
+import re
+import sys
 
 import numpy as np
 import pytest
@@ -445,3 +449,233 @@ def test_a_callback_raising_keyboardinterrupt_stops_like_ctrl_c():
             linear(), mse, Regression(), None, config(), rng(), on_epoch_end=stop_after_two
         )
     assert len(history) == 2
+
+
+# ----------------------------------------------------------------------------------------
+# What a fit shows: bars on a terminal, one line per epoch elsewhere, TQDM_DISABLE
+# ----------------------------------------------------------------------------------------
+
+
+class Terminal(io.StringIO):
+    """Standard error as a terminal: progress bars render on it."""
+
+    def isatty(self):
+        return True
+
+
+def _shown(monkeypatch, stream, **changes):
+    monkeypatch.setattr(sys, "stderr", stream)
+    train(linear(), mse, Regression(), Regression(n=20, seed=1), config(**changes), rng())
+    return stream.getvalue()
+
+
+def test_off_a_terminal_every_epoch_is_one_plain_line(monkeypatch):
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    shown = _shown(monkeypatch, io.StringIO(), max_epochs=3, verbose=True)
+    assert "\r" not in shown
+    lines = shown.splitlines()
+    assert len(lines) == 3
+    for epoch, line in enumerate(lines, start=1):
+        assert re.fullmatch(
+            rf"epoch {epoch}/3: train loss \S+, validation loss \S+, \d+\.\d s", line
+        ), line
+
+
+def test_on_a_terminal_a_progress_bar_updates_in_place(monkeypatch):
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    shown = _shown(monkeypatch, Terminal(), max_epochs=3, verbose=True)
+    assert "\r" in shown and "3/3" in shown
+    assert "epoch/s" in shown or "s/epoch" in shown
+    assert "validation loss" not in shown  # the bar, not the plain lines
+
+
+@pytest.mark.parametrize("stream", [io.StringIO, Terminal])
+@pytest.mark.parametrize("value", ["1", "true", "yes"])
+def test_tqdm_disable_silences_bars_and_lines(monkeypatch, stream, value):
+    monkeypatch.setenv("TQDM_DISABLE", value)
+    assert _shown(monkeypatch, stream(), max_epochs=2, verbose=True) == ""
+
+
+@pytest.mark.parametrize("value", ["", "0", "false"])
+def test_tqdm_disable_unset_or_false_keeps_the_progress(monkeypatch, value):
+    monkeypatch.setenv("TQDM_DISABLE", value)
+    assert _shown(monkeypatch, io.StringIO(), max_epochs=2, verbose=True).count("\n") == 2
+
+
+@pytest.mark.parametrize("stream", [io.StringIO, Terminal])
+def test_verbose_false_shows_nothing(monkeypatch, stream):
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    assert _shown(monkeypatch, stream(), max_epochs=2, verbose=False) == ""
+
+
+# ----------------------------------------------------------------------------------------
+# Logging under the "tsattn" logger
+# ----------------------------------------------------------------------------------------
+
+
+def test_the_package_logger_has_a_null_handler_only():
+    handlers = logging.getLogger("tsattn").handlers
+    assert any(isinstance(handler, logging.NullHandler) for handler in handlers)
+    assert training.logger.name == "tsattn.training"
+
+
+def test_every_epoch_the_early_stop_and_the_kept_epoch_are_logged_at_info(caplog):
+    module = linear()
+    losses = [3.0, 2.0, 1.0, 1.0, 2.0, 1.5, 0.5, 0.1, 0.1, 0.1]
+    valid = ScheduledValidation(module, losses)
+    with caplog.at_level(logging.INFO, logger="tsattn"):
+        train(
+            module, mse_or_forced, Regression(), valid,
+            config(max_epochs=10, early_stopping_patience=3), rng(),
+        )  # fmt: skip
+    messages = [r.getMessage() for r in caplog.records if r.name == "tsattn.training"]
+    assert all(r.levelno == logging.INFO for r in caplog.records)
+    epochs = [m for m in messages if m.startswith("epoch ")]
+    assert [m.split(":")[0] for m in epochs] == [f"epoch {e}/10" for e in range(1, 7)]
+    assert "validation loss 3, " in epochs[0]
+    assert "early stop after epoch 6: no better validation loss for 3 epochs" in messages
+    assert messages[-1] == "keeping the weights of epoch 3"
+
+
+def test_logging_does_not_depend_on_verbose_and_prints_nothing_itself(monkeypatch, caplog):
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with caplog.at_level(logging.INFO, logger="tsattn"):
+        train(linear(), mse, Regression(), None, config(max_epochs=2), rng())
+    assert sys.stderr.getvalue() == ""
+    assert [r.getMessage()[:9] for r in caplog.records][:2] == ["epoch 1/2", "epoch 2/2"]
+    assert "validation" not in caplog.records[0].getMessage()  # none to report
+
+
+def test_an_interrupt_is_logged_as_a_warning_and_still_warns(caplog):
+    def stop_after_two(report):
+        if report.epoch == 2:
+            raise KeyboardInterrupt
+
+    with caplog.at_level(logging.WARNING, logger="tsattn"):
+        with pytest.warns(RuntimeWarning, match="interrupted after 2 epoch"):
+            train(linear(), mse, Regression(), None, config(), rng(), on_epoch_end=stop_after_two)
+    assert [r.levelno for r in caplog.records] == [logging.WARNING]
+    assert "interrupted after 2 epoch(s)" in caplog.records[0].getMessage()
+
+
+def test_divergence_is_logged_before_it_is_raised(caplog):
+    def nan_loss(module, batch):
+        return mse(module, batch) * float("nan")
+
+    with caplog.at_level(logging.INFO, logger="tsattn"):
+        with pytest.raises(TrainingDivergedError):
+            train(linear(), nan_loss, Regression(), None, config(), rng())
+    assert any("training diverged" in r.getMessage() for r in caplog.records)
+
+
+# ----------------------------------------------------------------------------------------
+# Learning-rate schedules
+# ----------------------------------------------------------------------------------------
+
+
+def _rates(**changes):
+    reports = []
+    module = linear()
+    losses = changes.pop("losses", None)
+    valid = Regression(n=20, seed=1) if losses is None else ScheduledValidation(module, losses)
+    train(module, mse_or_forced, Regression(), valid, config(**changes), rng(),
+          on_epoch_end=reports.append)  # fmt: skip
+    return [report.learning_rate for report in reports], module
+
+
+def test_without_a_schedule_the_learning_rate_stays_and_results_are_unchanged():
+    rates, module = _rates(max_epochs=4)
+    assert rates == [0.05] * 4
+    assert TrainingConfig().lr_schedule is None
+    # The same weights as a fit that never heard of schedules: same optimiser steps.
+    other = linear()
+    optimizer = adam(list(other.parameters()), 0.05)
+    generator, data = rng(), Regression()
+    for _ in range(4):
+        for index in np.split(generator.permutation(64), 4):
+            loss = mse(other, data.batch(index))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(other.parameters(), 1.0)
+            optimizer.step()
+    # The best epoch is the last here (the loss keeps falling), so the kept weights compare.
+    assert_state_equal(module, other.state_dict())
+
+
+def test_cosine_anneals_from_the_learning_rate_over_max_epochs():
+    rates, _ = _rates(max_epochs=6, lr_schedule="cosine")
+    expected = [0.05 * (1 + math.cos(math.pi * (e - 1) / 6)) / 2 for e in range(1, 7)]
+    assert rates == pytest.approx(expected, rel=1e-12)
+    assert rates[0] == 0.05 and rates[-1] < 0.01
+
+
+def test_plateau_halves_after_half_the_early_stopping_patience():
+    # patience 4 -> halved after 2 epochs without a better loss; the count restarts after.
+    losses = [5.0, 4.0, 4.0, 4.0, 4.0, 4.0, 3.0, 3.0, 3.0, 2.0]
+    rates, _ = _rates(
+        max_epochs=10, losses=losses, lr_schedule="plateau", early_stopping_patience=4
+    )
+    lr = 0.05
+    assert rates == [lr, lr, lr, lr, lr / 2, lr / 2, lr / 4, lr / 4, lr / 4, lr / 8]
+
+
+def test_plateau_without_early_stopping_waits_five_epochs_and_has_a_floor():
+    from tsattn.schedules import plateau_patience
+
+    assert [plateau_patience(p) for p in (None, 1, 2, 3, 10)] == [5, 1, 1, 1, 5]
+    rates, _ = _rates(max_epochs=80, losses=[1.0] * 80, lr_schedule="plateau")
+    assert rates[:7] == [0.05] * 6 + [0.025]
+    assert min(rates) == pytest.approx(0.05 * 1e-3)
+
+
+def test_a_schedule_name_is_checked_when_the_config_is_made():
+    with pytest.raises(ValueError, match="lr_schedule must be one of 'cosine', 'plateau' or None"):
+        TrainingConfig(lr_schedule="step")
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "plateau"])
+def test_a_resumed_scheduled_fit_ends_as_an_uninterrupted_one(tmp_path, schedule):
+    losses = [5.0, 4.0, 4.0, 4.0, 4.0, 4.0, 3.0, 3.0, 3.0, 2.0]
+    changes = dict(max_epochs=10, lr_schedule=schedule, early_stopping_patience=4)
+
+    def fit(directory, losses, stop_at=None):
+        module, reports = linear(), []
+
+        def report(r):
+            reports.append(r)
+            if r.epoch == stop_at:
+                raise KeyboardInterrupt
+
+        valid = ScheduledValidation(module, losses)
+        history = train(module, mse_or_forced, Regression(), valid, config(**changes), rng(),
+                        directory, on_epoch_end=report)  # fmt: skip
+        return module, history, [r.learning_rate for r in reports]
+
+    whole, whole_history, whole_rates = fit(None, losses)
+    with pytest.warns(RuntimeWarning, match="interrupted after 5 epoch"):
+        _, _, first_rates = fit(tmp_path, losses, stop_at=5)
+    # The second run starts at epoch 6: its validation losses from there.
+    resumed, history, rest_rates = fit(tmp_path, losses[5:])
+    assert first_rates + rest_rates == whole_rates
+    assert len(set(whole_rates)) > 2  # the rate moved before and after the interruption
+    assert_state_equal(resumed, whole.state_dict())
+    key = ["epoch", "train_loss", "valid_loss"]
+    assert [[row[k] for k in key] for row in history] == [
+        [row[k] for k in key] for row in whole_history
+    ]
+
+
+def test_a_checkpoint_of_another_schedule_is_refused(tmp_path):
+    train(linear(), mse, Regression(), None, config(max_epochs=2, lr_schedule="cosine"), rng(),
+          tmp_path)  # fmt: skip
+    with pytest.raises(ValueError, match="cannot be resumed"):
+        train(linear(), mse, Regression(), None, config(max_epochs=2), rng(), tmp_path)
+
+
+def test_a_constant_rate_leaves_the_checkpoint_fingerprint_as_it_was():
+    from tsattn.checkpoint import full_fingerprint
+
+    fingerprint = full_fingerprint(linear(), Regression(), None, config(), None)
+    assert "lr_schedule" not in fingerprint["training"]
+    scheduled = full_fingerprint(linear(), Regression(), None, config(lr_schedule="plateau"), None)
+    assert scheduled["training"]["lr_schedule"] == "plateau"
