@@ -4,12 +4,16 @@
     OMP_NUM_THREADS=1 python benchmarks/covariates.py m3 [--seeds 0 1 2]
     OMP_NUM_THREADS=1 python benchmarks/covariates.py sales [--seeds 0 1 2]
     # any run: --params '{"covariate_dropout": 0.0}' passes forecaster parameters to every fit
+    # walmart: --variants "flag only" "with X" ... and --holdouts last holiday pick the fits
 
 ``walmart``: the 45 stores' weekly sales (``../shared/data/walmart-store-sales.csv``), two
 holdouts of 12 weeks (the last 12; the 12 after 2011-10-28, Thanksgiving to January), WAPE of
 ``Seq2SeqForecaster(horizon=12)`` at its defaults without covariates, with X (``Holiday_Flag``
 known in advance; ``Temperature``, ``Fuel_Price``, ``CPI``, ``Unemployment`` past-only), and with
-X plus the store as a static category.
+X plus the store as a static category; ``flag only`` (``--variants``) takes ``Holiday_Flag``
+alone. Every fit with X also reports how far the flag moves the forecast of the horizon's
+flagged weeks (predicted again with the flag at 0), beside how far those weeks actually moved
+from the week before, and which columns ``covariate_selection`` dropped.
 ``m3``: M3 monthly (1428 series, horizon 18), sMAPE without covariates and with five columns of
 pure noise plus a noisy price-like column (positive, a random walk unrelated to the target), all
 known in advance.
@@ -50,7 +54,34 @@ def wape(actual: np.ndarray, forecast: np.ndarray) -> float:
     return float(100 * np.abs(actual - forecast).sum() / np.abs(actual).sum())
 
 
-def run_walmart(seeds, params, path: Path = DATA) -> list[dict]:
+WALMART_VARIANTS = ("without covariates", "with X", "with X + store", "flag only")
+
+
+def flag_effect(model, X: pd.DataFrame, forecast: pd.DataFrame, test: pd.DataFrame) -> dict:
+    """How far the holiday flag moves the forecast of each of the horizon's flagged weeks.
+
+    ``predict`` again with ``Holiday_Flag`` set to 0 everywhere: per flagged week, the
+    forecast's mean change over stores (%, flag on against off), under the key
+    ``"flag % <date>"``. A flag dropped by ``covariate_selection`` moves nothing.
+    """
+    flagged = set(X.loc[X["Holiday_Flag"] == 1, "ds"])
+    weeks = sorted(set(test["ds"]) & flagged)
+    if not weeks:
+        return {}
+    off = model.predict(X=X.assign(Holiday_Flag=0)).rename(columns={"y": "off"})
+    both = forecast.rename(columns={"y": "on"}).merge(off, on=["unique_id", "ds"])
+    change = 100 * (both["on"] / both["off"] - 1)
+    return {f"flag % {w.date()}": float(change[both["ds"] == w].mean()) for w in weeks}
+
+
+def actual_holiday_change(y: pd.DataFrame, weeks) -> dict:
+    """Per flagged week, the mean over stores of its change from the week before, in %."""
+    wide = y.pivot(index="ds", columns="unique_id", values="y").sort_index()
+    change = 100 * (wide / wide.shift(1) - 1)
+    return {str(w.date()): round(float(change.loc[w].mean()), 1) for w in weeks}
+
+
+def run_walmart(seeds, params, path: Path = DATA, variants=WALMART_VARIANTS[:3], holdouts=None):
     from tsattn import Seq2SeqForecaster
 
     y, X, static = walmart_frames(path)
@@ -59,20 +90,28 @@ def run_walmart(seeds, params, path: Path = DATA) -> list[dict]:
         "last 12 weeks": np.sort(y["ds"].unique())[-13],
         "holiday (to 2011-10-28)": HOLIDAY_CUTOFF,
     }
-    variants = {
-        "without covariates": {},
-        "with X": {"X": X},
-        "with X + store": {"X": X, "static": static},
+    if holdouts:
+        cutoffs = {name: cut for name, cut in cutoffs.items() if name.split()[0] in holdouts}
+    flag_only = X[["unique_id", "ds", "Holiday_Flag"]]
+    data_of = {
+        "without covariates": ({}, ()),
+        "with X": ({"X": X}, past),
+        "with X + store": ({"X": X, "static": static}, past),
+        "flag only": ({"X": flag_only}, ()),
     }
     rows = []
     for holdout, cutoff in cutoffs.items():
         train = y[y["ds"] <= cutoff]
         test = y[(y["ds"] > cutoff) & (y["ds"] <= cutoff + pd.Timedelta(weeks=12))]
+        flagged = sorted(set(test["ds"]) & set(X.loc[X["Holiday_Flag"] == 1, "ds"]))
+        print(f"{holdout}: flagged weeks and their actual change from the week before (%): "
+              f"{actual_holiday_change(y, flagged)}")  # fmt: skip
         for seed in seeds:
-            for name, data in variants.items():
+            for name in variants:
+                data, past_columns = data_of[name]
                 model = Seq2SeqForecaster(
                     horizon=12,
-                    past_covariates=past if "X" in data else (),
+                    past_covariates=past_columns,
                     random_state=seed,
                     verbose=False,
                     **params,
@@ -80,18 +119,27 @@ def run_walmart(seeds, params, path: Path = DATA) -> list[dict]:
                 started = time.perf_counter()
                 model.fit(train, **data)
                 forecast = model.predict(X=data.get("X"))
+                seconds = time.perf_counter() - started
                 scored = test.merge(forecast.rename(columns={"y": "f"}), on=["unique_id", "ds"])
-                rows.append(
-                    {
-                        "data": holdout,
-                        "variant": name,
-                        "seed": seed,
-                        "WAPE": wape(scored["y"].to_numpy(), scored["f"].to_numpy()),
-                        "epochs": len(model.history_),
-                        "seconds": time.perf_counter() - started,
-                    }
-                )
-                print(pd.DataFrame(rows[-1:]).round(3).to_string(index=False, header=False))
+                row = {
+                    "data": holdout,
+                    "variant": name,
+                    "seed": seed,
+                    "WAPE": wape(scored["y"].to_numpy(), scored["f"].to_numpy()),
+                    "epochs": len(model.history_),
+                    "seconds": seconds,
+                }
+                if "X" in data:
+                    row.update(flag_effect(model, data["X"], forecast, test))
+                    gate = getattr(model.module_, "target_gate", None)
+                    if gate is not None and gate.logits is not None:
+                        row["decoder gates"] = " ".join(f"{g:.2f}" for g in gate.gates().tolist())
+                    table = getattr(model, "covariate_selection_", None)
+                    if table is not None:
+                        row["dropped"] = ",".join(table.loc[~table["kept"], "feature"].astype(str))
+                rows.append(row)
+                print(pd.DataFrame(rows[-1:]).round(3).to_string(index=False, header=False),
+                      flush=True)  # fmt: skip
     return rows
 
 
@@ -182,6 +230,7 @@ def summary(rows: list[dict]) -> pd.DataFrame:
     """Mean and spread (max - min) over seeds of every metric, per data set and variant."""
     table = pd.DataFrame(rows)
     metric = [c for c in ("WAPE", "sMAPE", "MAE", "coverage 80%") if c in table.columns]
+    metric += [c for c in table.columns if str(c).startswith("flag % ")]
     grouped = table.groupby(["data", "variant"], sort=False)[metric]
     mean, spread = grouped.mean(), grouped.max() - grouped.min()
     return mean.join(spread, rsuffix=" spread").join(
@@ -196,6 +245,15 @@ def main(argv=None) -> int:
     parser.add_argument("--params", default="{}", help="forecaster parameters as JSON")
     parser.add_argument("--data", type=Path, default=DATA, help="the Walmart CSV")
     parser.add_argument("--json", type=Path, help="also write the rows there, one JSON a line")
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        choices=WALMART_VARIANTS,
+        default=list(WALMART_VARIANTS[:3]),
+        help="walmart: the fits to make",
+    )
+    parser.add_argument("--holdouts", nargs="+", choices=["last", "holiday"],
+                        help="walmart: the holdouts (default both)")  # fmt: skip
     args = parser.parse_args(argv)
 
     import torch
@@ -203,7 +261,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     params = json.loads(args.params)
     if args.benchmark == "walmart":
-        rows = run_walmart(args.seeds, params, args.data)
+        rows = run_walmart(args.seeds, params, args.data, args.variants, args.holdouts)
     else:
         rows = {"m3": run_m3, "sales": run_sales}[args.benchmark](args.seeds, params)
     if args.json is not None:
