@@ -85,6 +85,7 @@ def _set_core(**sizes):
         {"embedding_size": 10**9, "source_vocab": 5},
         {"num_layers": 10**6},
         {"num_layers": 10**6, "hidden_size": 1},
+        {"num_layers": 3},
         {"hidden_size": 16},  # small, but not the weights' size
         {"hidden_size": 8.0},
         {"hidden_size": True},
@@ -187,6 +188,15 @@ def test_a_huge_file_is_refused_from_its_header_alone(tmp_path, head, bounded_re
     with pytest.raises(ValueError, match="not a tsattn model file"):
         load(path)
     assert bounded_reads and bounded_reads[0].read_bytes <= len(head)
+
+
+def test_a_header_listing_too_many_tensors_is_refused(tmp_path):
+    empty = {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}
+    head = _header({f"module.w{i}": empty for i in range(files.MAX_TENSORS + 1)}, TSATTN)
+    path = tmp_path / "many.tsattn"
+    path.write_bytes(head)
+    with pytest.raises(ValueError, match=f"tensors, more than {files.MAX_TENSORS}"):
+        load(path)
 
 
 @pytest.mark.parametrize("depth", [10, 100_000])

@@ -41,13 +41,16 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["MAX_HEADER", "FileFormat", "checksum", "read", "write", "write_bytes"]
+__all__ = ["MAX_HEADER", "MAX_TENSORS", "FileFormat", "checksum", "read", "write", "write_bytes"]
 
 CHECKSUM_KEY = "sha256"
 # A safetensors file opens with the header's length as a little-endian unsigned 64-bit integer.
 _LENGTH = struct.Struct("<Q")
 # The longest header read (safetensors' own limit): beyond it a file is not one of ours.
 MAX_HEADER = 100_000_000
+# The most tensors a file may list: a model of tens of layers, an ensemble of tens of members
+# and a checkpoint's optimizer state stay far below; building a module costs time per tensor.
+MAX_TENSORS = 65_536
 # Bytes per element of every dtype a safetensors header may name.
 _ITEMSIZE = {
     "BOOL": 1,
@@ -281,10 +284,10 @@ def read(
     FileNotFoundError
         When ``path`` does not exist.
     ValueError
-        When the file is not of this format (its header is too long, not JSON, or does not
-        describe the bytes that follow it), is of another version, or is damaged (its content
-        does not match its checksum). Nothing past the header is read unless the header
-        holds together.
+        When the file is not of this format (its header is too long, lists more than
+        :data:`MAX_TENSORS` tensors, is not JSON, or does not describe the bytes that follow
+        it), is of another version, or is damaged (its content does not match its checksum).
+        Nothing past the header is read unless the header holds together.
     """
     from safetensors import SafetensorError
     from safetensors.torch import load
@@ -383,6 +386,8 @@ def _check_layout(header: dict, available: int) -> int:
     exactly its elements' size; the ranges must follow one another from 0 without gap or
     overlap, as safetensors writes them.
     """
+    if len(header) > MAX_TENSORS + 1:
+        raise ValueError(f"the header lists {len(header) - 1} tensors, more than {MAX_TENSORS}")
     ranges = []
     for name, entry in header.items():
         if name == "__metadata__":
