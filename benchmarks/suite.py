@@ -1,6 +1,7 @@
 """The accuracy suite: tsattn's defaults against classical and neural peers on every data set.
 
     python benchmarks/suite.py [--seeds 0 1 2] [--datasets m3_yearly walmart_holiday ...]
+        [--origins 0 3] (multi-origin sets: which origins run)
         [--tsattn-only] [--attention-ablation] [--peers seasonal_naive autoets ...]
         [--params '{"input_size": 60}']
 
@@ -16,6 +17,17 @@ Data sets (``--datasets``; all by default):
 * ``retail``: ``make_retail_sales(n_series=100, n_periods=156, seed=0)``, weekly, the last 12
   weeks held out, WAPE % (a fifth of its series are intermittent, so sMAPE and MAPE would be
   dominated by zero weeks). Sales only: no model gets the covariates.
+* ``livestock``: ``../shared/data/aus-livestock.csv.gz``, animals slaughtered per month and
+  state (54 series, 486-558 months, to December 2018), the last 24 months held out, MASE (the
+  mean over series of the error over the in-sample seasonal naive's, season 12).
+* ``electricity``: ``../shared/data/aus-electricity.csv.gz``, half-hourly demand (MW) of the
+  four states as one panel, no covariates; the next day (48 steps) from 6 origins (the last
+  half-hour of the last day of January, March, May, July, September and November 2014), every
+  model fit again at each origin on the whole history up to it; MAPE % over every state, origin
+  and step. ``electricity_nsw``: the same for New South Wales alone.
+
+A data set of several origins (``Task.origins``) scores every model on each origin's fit and
+averages; ``seconds`` is then the sum over the origins and ``per fit`` the mean.
 
 tsattn runs ``Seq2SeqForecaster(horizon=h, random_state=seed, verbose=False)``: only the horizon
 is given. The weekly data carry dates, so the forecaster reads their frequency (season 52);
@@ -25,10 +37,17 @@ yearly and other) is passed, as it is to the statistical peers.
 
 Peers: seasonal naive (tsattn's ``SeasonalNaive``), statsforecast ``AutoETS``, ``Theta`` and
 ``AutoTheta``, NeuralForecast ``NHITS`` (its defaults, input ``2h``), and on the weekly store
-sales MLForecast with LightGBM (lags 1-4 and 52). The best classical method of a data set is
-the best of seasonal naive, AutoETS, Theta and AutoTheta. The peers' results are cached in
-``benchmarks/suite_peers.json``: a full run rewrites the entries it ran, ``--tsattn-only``
-reads them, so re-running tsattn's side takes only tsattn's time. The peers need the
+sales MLForecast with LightGBM (lags 1-4 and 52). On ``livestock`` and ``electricity`` also
+statsforecast ``AutoARIMA`` (livestock only: on 35,000+ half-hours with season 48 one fit takes
+longer than the whole suite), ``MSTL`` (seasons 12; 48 and 336 on the half-hours; trend by
+AutoETS without season) and LightGBM through mlforecast on lags and calendar features
+(``lightgbm_cal``: each series standardised, 300 trees, recursive; livestock: lags 1, 2, 3, 12,
+24 and the month; half-hours: lags 1, 2, 48, 96, 336, a day's rolling mean of lag 48, the
+half-hour of the day and the day of week). AutoETS treats seasons over 24 as none
+(statsforecast's rule), so on the half-hours it is non-seasonal. The best classical method of
+a data set is the best of seasonal naive, AutoETS, Theta, AutoTheta, AutoARIMA and MSTL. The
+peers' results are cached in ``benchmarks/suite_peers.json``: a full run rewrites the entries
+it ran, ``--tsattn-only`` reads them, so re-running tsattn's side takes only tsattn's time. The peers need the
 ``bench`` extra (statsforecast needs pandas < 3: an environment of its own).
 
 Everything runs in this process on one thread (``torch.set_num_threads(1)``); ``seconds`` is
@@ -53,8 +72,16 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 PEERS_CACHE = HERE / "suite_peers.json"
-WALMART = HERE.parent.parent / "shared" / "data" / "walmart-store-sales.csv"
-CLASSICAL = ("seasonal_naive", "autoets", "theta", "autotheta")
+SHARED_DATA = HERE.parent.parent / "shared" / "data"
+WALMART = SHARED_DATA / "walmart-store-sales.csv"
+LIVESTOCK = SHARED_DATA / "aus-livestock.csv.gz"
+ELECTRICITY = SHARED_DATA / "aus-electricity.csv.gz"
+# The last half-hour of the last day of January, March, May, July, September, November 2014.
+ELECTRICITY_ORIGINS = tuple(
+    pd.Timestamp(f"2014-{month:02d}-01") + pd.offsets.MonthEnd(0) + pd.Timedelta("23h30min")
+    for month in (1, 3, 5, 7, 9, 11)
+)
+CLASSICAL = ("seasonal_naive", "autoets", "theta", "autotheta", "autoarima", "mstl")
 
 
 @dataclasses.dataclass
@@ -67,9 +94,29 @@ class Task:
     horizon: int
     season: int  # the data's seasonal period (what the peers get)
     freq: str | int  # pandas alias, or 1 for integer steps
-    metric: str  # "smape" or "wape"
+    metric: str  # "smape", "wape", "mase" or "mape"
     pass_season: bool  # whether tsattn is told the season (integer time axes only)
     description: str
+    # Forecast origins (last training timestamp) of a multi-origin set; train and test then
+    # hold the whole data, and folds() cuts them.
+    origins: tuple = ()
+    seasons: tuple[int, ...] = ()  # MSTL's seasons; () = (season,)
+    lags: tuple[int, ...] = ()  # lightgbm_cal's lags
+    date_features: tuple[str, ...] = ()  # lightgbm_cal's calendar features
+
+    def folds(self) -> list[Task]:
+        """One single-origin task per origin (the task itself when it has none)."""
+        if not self.origins:
+            return [self]
+        whole = pd.concat([self.train, self.test]).drop_duplicates(["unique_id", "ds"])
+        whole = whole.sort_values(["unique_id", "ds"], ignore_index=True)
+        out = []
+        for origin in self.origins:
+            train = whole[whole["ds"] <= origin].reset_index(drop=True)
+            after = whole[whole["ds"] > origin]
+            test = after.groupby("unique_id", sort=False).head(self.horizon).reset_index(drop=True)
+            out.append(dataclasses.replace(self, train=train, test=test, origins=()))
+        return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -145,6 +192,76 @@ def _retail() -> Task:
     return Task("retail", train, test, horizon, 52, "W-MON", "wape", False, description)
 
 
+def _livestock() -> Task:
+    if not LIVESTOCK.exists():
+        raise FileNotFoundError(f"{LIVESTOCK} not found (the shared data folder)")
+    raw = pd.read_csv(LIVESTOCK, parse_dates=["month"])
+    long = pd.DataFrame(
+        {
+            "unique_id": raw["animal"] + " | " + raw["state"],
+            "ds": raw["month"],
+            "y": raw["count"].astype(float),
+        }
+    ).sort_values(["unique_id", "ds"], ignore_index=True)
+    horizon = 24
+    test = long.groupby("unique_id", sort=False).tail(horizon)
+    train = long.drop(test.index).reset_index(drop=True)
+    description = "Australian livestock slaughtered per month and state, last 24 months held out"
+    return Task(
+        "livestock",
+        train,
+        test.reset_index(drop=True),
+        horizon,
+        12,
+        "MS",
+        "mase",
+        False,
+        description,
+        seasons=(12,),
+        lags=(1, 2, 3, 12, 24),
+        date_features=("month",),
+    )
+
+
+def _electricity(states: tuple[str, ...] | None) -> Callable[[], Task]:
+    def load() -> Task:
+        if not ELECTRICITY.exists():
+            raise FileNotFoundError(f"{ELECTRICITY} not found (the shared data folder)")
+        raw = pd.read_csv(ELECTRICITY, parse_dates=["time"])
+        if states is not None:
+            raw = raw[raw["state"].isin(states)]
+        long = pd.DataFrame(
+            {"unique_id": raw["state"], "ds": raw["time"], "y": raw["demand_mw"].astype(float)}
+        ).sort_values(["unique_id", "ds"], ignore_index=True)
+        which = "the four states" if states is None else ", ".join(states)
+        name = (
+            "electricity"
+            if states is None
+            else "electricity_"
+            + "_".join("".join(word[0] for word in state.split()).lower() for state in states)
+        )
+        description = (
+            f"half-hourly demand of {which}, no covariates, next day from 6 origins in 2014"
+        )
+        return Task(
+            name,
+            long,
+            long.iloc[:0],
+            48,
+            48,
+            "30min",
+            "mape",
+            False,
+            description,
+            origins=ELECTRICITY_ORIGINS,
+            seasons=(48, 336),
+            lags=(1, 2, 48, 96, 336),
+            date_features=("half_hour", "dayofweek"),
+        )
+
+    return load
+
+
 DATASETS: dict[str, Callable[[], Task]] = {
     "m3_yearly": _m3("yearly"),
     "m3_quarterly": _m3("quarterly"),
@@ -154,15 +271,38 @@ DATASETS: dict[str, Callable[[], Task]] = {
     "walmart_holiday": _walmart("holiday"),
     "walmart_last": _walmart("last"),
     "retail": _retail,
+    "livestock": _livestock,
+    "electricity": _electricity(None),
+    "electricity_nsw": _electricity(("New South Wales",)),
 }
+# Sets a run without --datasets leaves out: tsattn's defaults take minutes per half-hourly fit
+# (issue 23), six fits per seed. Name them to run them.
+OPTIONAL = ("electricity", "electricity_nsw")
 
 
 # ----------------------------------------------------------------------------------------------
 # Scoring
 
 
+def _mase(task: Task, joined: pd.DataFrame, column: str) -> float:
+    """Mean over series of MAE / in-sample MAE of the seasonal naive (season ``task.season``)."""
+    m = task.season
+
+    def naive_mae(y: pd.Series) -> float:
+        values = y.to_numpy(float)
+        return float(np.mean(np.abs(values[m:] - values[:-m]))) if len(values) > m else np.nan
+
+    train = task.train.sort_values(["unique_id", "ds"])
+    naive = train.groupby("unique_id", sort=False)["y"].agg(naive_mae)
+    mae = (joined["y"] - joined[column]).abs().groupby(joined["unique_id"]).mean()
+    scale = naive.reindex(mae.index)
+    # A series whose history never changes season on season has no scale: it is left out.
+    keep = scale > 0
+    return float((mae[keep] / scale[keep]).mean())
+
+
 def score(task: Task, forecast: pd.DataFrame, column: str = "yhat") -> float:
-    """sMAPE (0-200) or WAPE (%) of ``forecast[column]`` on the task's test frame."""
+    """sMAPE (0-200), WAPE (%), MASE or MAPE (%) of ``forecast[column]`` on the test frame."""
     joined = task.test.merge(forecast[["unique_id", "ds", column]], on=["unique_id", "ds"])
     if len(joined) != len(task.test):
         raise ValueError(f"forecast covers {len(joined)} of {len(task.test)} test rows")
@@ -171,6 +311,10 @@ def score(task: Task, forecast: pd.DataFrame, column: str = "yhat") -> float:
         raise ValueError("forecast holds NaN or infinite values")
     if task.metric == "wape":
         return float(100 * np.abs(actual - predicted).sum() / np.abs(actual).sum())
+    if task.metric == "mape":
+        return float(100 * np.mean(np.abs(actual - predicted) / np.abs(actual)))
+    if task.metric == "mase":
+        return _mase(task, joined, column)
     from tsattn.forecast.metrics import smape
 
     return smape(actual, predicted)
@@ -202,7 +346,11 @@ def _statsforecast(class_name: str) -> Callable[[Task], pd.DataFrame]:
         from statsforecast import StatsForecast
         from statsforecast import models as sf_models
 
-        model = getattr(sf_models, class_name)(season_length=task.season)
+        if class_name == "MSTL":
+            # The trend (and remainder) by AutoETS without a season, statsforecast's default.
+            model = sf_models.MSTL(season_length=list(task.seasons or (task.season,)))
+        else:
+            model = getattr(sf_models, class_name)(season_length=task.season)
         out = StatsForecast(models=[model], freq=task.freq, n_jobs=1).forecast(
             df=task.train, h=task.horizon
         )
@@ -251,6 +399,36 @@ def _lightgbm(task: Task) -> pd.DataFrame:
     return mlf.predict(task.horizon).rename(columns={"lgbm": "yhat"})
 
 
+def _lightgbm_calendar(task: Task) -> pd.DataFrame:
+    import lightgbm
+    from mlforecast import MLForecast
+    from mlforecast.lag_transforms import RollingMean
+    from mlforecast.target_transforms import LocalStandardScaler
+
+    def half_hour(dates):
+        return dates.hour * 2 + dates.minute // 30
+
+    date_features = [half_hour if f == "half_hour" else f for f in task.date_features]
+    lag_transforms = {}
+    if task.season > 24:  # a day's mean a day back: the level of the last whole day
+        lag_transforms = {task.season: [RollingMean(window_size=task.season)]}
+    model = lightgbm.LGBMRegressor(
+        n_estimators=300, learning_rate=0.05, num_leaves=31, verbosity=-1, seed=0, n_jobs=1
+    )
+    mlf = MLForecast(
+        models={"lgbm": model},
+        freq=task.freq,
+        lags=list(task.lags),
+        lag_transforms=lag_transforms,
+        date_features=date_features,
+        target_transforms=[LocalStandardScaler()],
+    )
+    mlf.fit(task.train)
+    return mlf.predict(task.horizon).rename(columns={"lgbm": "yhat"})
+
+
+NEW_SETS = ("livestock", "electricity", "electricity_nsw")
+
 # peer -> (library it needs, fit_predict, the data sets it runs on; None: all)
 PEERS: dict[str, tuple[str, Callable[[Task], pd.DataFrame], tuple[str, ...] | None]] = {
     "seasonal_naive": ("tsattn", _seasonal_naive, None),
@@ -259,6 +437,9 @@ PEERS: dict[str, tuple[str, Callable[[Task], pd.DataFrame], tuple[str, ...] | No
     "autotheta": ("statsforecast", _statsforecast("AutoTheta"), None),
     "nhits": ("neuralforecast", _nhits, None),
     "lightgbm": ("mlforecast", _lightgbm, ("walmart_holiday", "walmart_last")),
+    "autoarima": ("statsforecast", _statsforecast("AutoARIMA"), ("livestock",)),
+    "mstl": ("statsforecast", _statsforecast("MSTL"), NEW_SETS),
+    "lightgbm_cal": ("mlforecast", _lightgbm_calendar, NEW_SETS),
 }
 
 
@@ -278,15 +459,40 @@ def run_peers(task: Task, names: list[str]) -> dict[str, dict]:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                forecast = fit_predict(task)
-            error = score(task, forecast)
+                errors = [score(fold, fit_predict(fold)) for fold in task.folds()]
         except Exception as err:  # a failed peer is a row of the table, not a crash
             results[name] = {"note": f"failed: {type(err).__name__}: {str(err)[:160]}"}
             print(f"  {name}: {results[name]['note']}", flush=True)
             continue
-        results[name] = {"error": error, "seconds": time.perf_counter() - start}
-        print(f"  {name}: {error:.3f} ({results[name]['seconds']:.1f} s)", flush=True)
+        seconds = time.perf_counter() - start
+        results[name] = {
+            "error": float(np.mean(errors)),
+            "seconds": seconds,
+            "seconds_per_fit": seconds / len(errors),
+        }
+        if len(errors) > 1:
+            results[name]["origins"] = [float(e) for e in errors]
+        print(
+            f"  {name}: {results[name]['error']:.3f} ({seconds:.1f} s, "
+            f"{seconds / len(errors):.1f} s per fit)",
+            flush=True,
+        )
     return results
+
+
+def run_tsattn_task(task: Task, seed: int, **params) -> dict:
+    """tsattn on every origin of the task: mean error, seconds in all and per fit."""
+    start = time.perf_counter()
+    errors = [score(fold, run_tsattn(fold, seed, **params)) for fold in task.folds()]
+    seconds = time.perf_counter() - start
+    row = {
+        "error": float(np.mean(errors)),
+        "seconds": seconds,
+        "seconds_per_fit": seconds / len(errors),
+    }
+    if len(errors) > 1:
+        row["origins"] = [float(e) for e in errors]
+    return row
 
 
 # ----------------------------------------------------------------------------------------------
@@ -304,27 +510,40 @@ def best_classical(peers: dict[str, dict]) -> tuple[str, float]:
 
 def dataset_table(task: Task, tsattn_rows: list[dict], peers: dict[str, dict]) -> str:
     """Markdown table of one data set: tsattn's runs, their mean, and the peers."""
-    metric = "sMAPE" if task.metric == "smape" else "WAPE %"
+    metric = {"smape": "sMAPE", "wape": "WAPE %", "mase": "MASE", "mape": "MAPE %"}[task.metric]
     n_series = task.train["unique_id"].nunique()
     lines = [
         f"{task.name}: {task.description} ({n_series} series, h={task.horizon}, "
         f"season {task.season}, {metric})",
         "",
-        f"| model | seed | {metric} | seconds |",
-        "|---|---|---|---|",
+        f"| model | seed | {metric} | seconds | per fit |",
+        "|---|---|---|---|---|",
     ]
+
+    def per_fit(row: dict) -> float:
+        return row.get("seconds_per_fit", row["seconds"])
+
     for row in tsattn_rows:
-        lines.append(f"| {row['model']} | {row['seed']} | {row['error']:.3f} | {row['seconds']:.1f} |")
+        lines.append(
+            f"| {row['model']} | {row['seed']} | {row['error']:.3f} | {row['seconds']:.1f} "
+            f"| {per_fit(row):.1f} |"
+        )
     frame = pd.DataFrame(tsattn_rows)
+    if "seconds_per_fit" not in frame:
+        frame["seconds_per_fit"] = frame.get("seconds", np.nan)
     for model, group in frame.groupby("model", sort=False):
         if len(group) > 1:
             lines.append(
                 f"| {model}, mean of {len(group)} | | {group['error'].mean():.3f} "
-                f"(sd {group['error'].std():.3f}) | {group['seconds'].mean():.1f} |"
+                f"(sd {group['error'].std():.3f}) | {group['seconds'].mean():.1f} "
+                f"| {group['seconds_per_fit'].mean():.1f} |"
             )
     for name, result in sorted(peers.items(), key=lambda kv: kv[1].get("error", math.inf)):
         if "error" in result:
-            lines.append(f"| {name} | | {result['error']:.3f} | {result['seconds']:.1f} |")
+            lines.append(
+                f"| {name} | | {result['error']:.3f} | {result['seconds']:.1f} "
+                f"| {per_fit(result):.1f} |"
+            )
         else:
             lines.append(f"| {name} | | {result['note']} | |")
     return "\n".join(lines)
@@ -338,7 +557,8 @@ def summary_table(results: list[tuple[Task, list[dict], dict]]) -> str:
     ]
     ratios = []
     for task, rows, peers in results:
-        mine = float(np.mean([r["error"] for r in rows if r["model"] == "tsattn"]))
+        mine = [r["error"] for r in rows if r["model"] == "tsattn"]
+        mine = float(np.mean(mine)) if mine else math.nan
         name, best = best_classical(peers)
         ratio = mine / best if best == best else math.nan
         if ratio == ratio:
@@ -363,7 +583,20 @@ def load_cache() -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=list(DATASETS))
+    parser.add_argument(
+        "--datasets",
+        "--sets",
+        nargs="+",
+        choices=list(DATASETS),
+        default=[name for name in DATASETS if name not in OPTIONAL],
+    )
+    parser.add_argument(
+        "--origins",
+        type=int,
+        nargs="+",
+        help="multi-origin sets: run only these origins (0-based); the peers then run again "
+        "and are not cached",
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument(
         "--tsattn-only",
@@ -371,6 +604,9 @@ def main(argv=None) -> int:
         help=f"run only tsattn; the peers' results come from {PEERS_CACHE.name}",
     )
     parser.add_argument("--peers", nargs="+", choices=list(PEERS), default=list(PEERS))
+    parser.add_argument(
+        "--peers-only", action="store_true", help="run (and cache) the peers, not tsattn"
+    )
     parser.add_argument(
         "--attention-ablation", action="store_true", help="also attention='none', every seed"
     )
@@ -392,24 +628,31 @@ def main(argv=None) -> int:
     tsattn_seconds = 0.0
     for name in args.datasets:
         task = DATASETS[name]()
+        subset = bool(args.origins) and bool(task.origins)
+        if subset:
+            task = dataclasses.replace(task, origins=tuple(task.origins[i] for i in args.origins))
         print(f"{name}: {task.description}", flush=True)
         if args.tsattn_only:
-            peers = cache.get(name, {})
+            peers = {} if subset else cache.get(name, {})
+        elif subset:
+            peers = run_peers(task, args.peers)
         else:
             peers = {**cache.get(name, {}), **run_peers(task, args.peers)}
-            cache[name] = peers
+            # Read again before writing: another run may have cached other sets meanwhile.
+            cache = load_cache()
+            cache[name] = {**cache.get(name, {}), **peers}
             PEERS_CACHE.write_text(json.dumps(cache, indent=1, sort_keys=True) + "\n")
         rows = []
-        for label, params in variants:
+        for label, params in [] if args.peers_only else variants:
             for seed in args.seeds:
-                start = time.perf_counter()
-                forecast = run_tsattn(task, seed, **params)
-                seconds = time.perf_counter() - start
-                tsattn_seconds += seconds
-                rows.append(
-                    {"model": label, "seed": seed, "error": score(task, forecast), "seconds": seconds}
+                row = run_tsattn_task(task, seed, **params)
+                tsattn_seconds += row["seconds"]
+                rows.append({"model": label, "seed": seed, **row})
+                print(
+                    f"  {label} seed {seed}: {row['error']:.3f} ({row['seconds']:.1f} s, "
+                    f"{row['seconds_per_fit']:.1f} s per fit)",
+                    flush=True,
                 )
-                print(f"  {label} seed {seed}: {rows[-1]['error']:.3f} ({seconds:.1f} s)", flush=True)
         results.append((task, rows, peers))
     print()
     for task, rows, peers in results:
