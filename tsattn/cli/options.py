@@ -42,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _level(text: str) -> float:
     """A probability strictly between 0 and 1 (a coverage)."""
-    return _argument(PARAMETERS["quantiles"].from_text)(text)
+    return _argument(PARAMETERS["quantiles"].rule.from_text)(text)
 
 
 def _argument(from_text):
