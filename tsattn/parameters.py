@@ -20,14 +20,16 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+# The rules, and the declaration of one parameter, are checks: they live with the others.
 from tsattn._validation import (
-    check_bool,
-    check_float,
-    check_int,
-    check_option,
+    Boolean,
+    Custom,
+    Integer,
+    Options,
+    Param,
+    Real,
     check_quantiles,
     check_random_state,
 )
@@ -45,158 +47,6 @@ LOSSES = ("mae", "mse", "huber")
 MISSING = ("error", "mask")
 COVARIATE_SCALINGS = ("window", "series")
 BASELINES = ("theta", "theta_holt")
-
-# ----------------------------------------------------------------------------------------------
-# rules: what a value may be, and how a command-line word becomes one
-
-
-@dataclass(frozen=True)
-class Integer:
-    """An integer of at least ``minimum`` (bools refused: True is not a size)."""
-
-    minimum: int = 1
-
-    def check(self, name: str, value: Any) -> int:
-        """The value as an int; TypeError for a non-integer, ValueError below the minimum."""
-        return check_int(name, value, self.minimum)
-
-    def from_text(self, text: str) -> int:
-        """A command-line word as an int; ValueError worded for the command line."""
-        try:
-            value = int(text)
-        except ValueError:
-            raise ValueError(f"expected a whole number, got {text!r}") from None
-        if value < self.minimum:
-            raise ValueError(f"must be at least {self.minimum}, got {value}")
-        return value
-
-    metavar = "N"
-
-
-@dataclass(frozen=True)
-class Real:
-    """A number in an interval, ``[low, high)`` unless the ends say otherwise."""
-
-    low: float
-    high: float
-    low_open: bool = False
-    high_open: bool = True
-
-    def check(self, name: str, value: Any) -> float:
-        """The value as a float; TypeError for a non-number, ValueError outside the interval."""
-        return check_float(name, value, self.low, self.high, self.low_open, self.high_open)
-
-    def from_text(self, text: str) -> float:
-        """A command-line word as a float in the interval."""
-        try:
-            value = float(text)
-        except ValueError:
-            raise ValueError(f"expected a number, got {text!r}") from None
-        try:
-            return self.check("value", value)
-        except ValueError as error:  # "value must be in [0.0, 1.0), got 1.5"
-            raise ValueError(str(error).removeprefix("value ")) from None
-
-    metavar = "X"
-
-
-@dataclass(frozen=True)
-class Options:
-    """One of a few strings; a near miss gets a "did you mean"."""
-
-    values: tuple[str, ...]
-
-    def check(self, name: str, value: Any) -> str:
-        """The value if it is one of ``values``, else a ValueError that lists them."""
-        return check_option(name, value, self.values)
-
-    def from_text(self, text: str) -> str:
-        """A command-line word as it is (the check names the allowed values)."""
-        return text
-
-    @property
-    def metavar(self) -> str:
-        """The values, as argparse shows choices."""
-        return "{" + ",".join(self.values) + "}"
-
-
-@dataclass(frozen=True)
-class Boolean:
-    """True or False; ``strict=False`` reads any value as true or false (``verbose``)."""
-
-    strict: bool = True
-
-    def check(self, name: str, value: Any) -> Any:
-        """The value, once it is known to be a bool (when strict)."""
-        return check_bool(name, value) if self.strict else value
-
-
-@dataclass(frozen=True)
-class Custom:
-    """A rule of its own: ``check(name, value)`` raises TypeError or ValueError.
-
-    ``from_text`` reads one command-line word; ``nargs`` and ``from_list`` let an option take
-    several words, ``from_list`` turning the list argparse gives into the parameter's value.
-    """
-
-    check: Callable[[str, Any], Any]
-    from_text: Callable[[str], Any] = str
-    metavar: str = "VALUE"
-    nargs: str | None = None
-    from_list: Callable[[list], Any] | None = None
-
-
-Rule = Integer | Real | Options | Boolean | Custom
-
-
-@dataclass(frozen=True)
-class Param:
-    """One parameter's declaration.
-
-    Parameters
-    ----------
-    rule : Integer, Real, Options, Boolean or Custom
-        What a value must be.
-    help : str
-        One line for ``--help``: what the parameter does.
-    none : bool, default=False
-        None is allowed as well.
-    literals : tuple of str, default=()
-        Strings allowed besides the rule's values (``"auto"``).
-    cli : bool, default=True
-        Whether the ``tsattn`` command offers it (a forecaster parameter).
-    """
-
-    rule: Rule
-    help: str
-    none: bool = False
-    literals: tuple[str, ...] = ()
-    cli: bool = True
-
-    def check(self, name: str, value: Any) -> Any:
-        """The checked value (ints as int, floats as float); raises TypeError or ValueError."""
-        if value is None and self.none:
-            return None
-        if isinstance(value, str) and value in self.literals:
-            return value
-        return self.rule.check(name, value)
-
-    def from_text(self, text: str) -> Any:
-        """One command-line word as a value: ``none``, a literal, or the rule's reading."""
-        if self.none and text.lower() == "none":
-            return None
-        if text in self.literals:
-            return text
-        return self.rule.from_text(text)
-
-    @property
-    def metavar(self) -> str:
-        """How ``--help`` shows the value: the rule's, with the literals and none."""
-        extra = [*self.literals, *(["none"] if self.none else [])]
-        if isinstance(self.rule, Options):
-            return "{" + ",".join([*self.rule.values, *extra]) + "}"
-        return "|".join([self.rule.metavar, *extra])
-
 
 # ----------------------------------------------------------------------------------------------
 # the rules of the parameters that are checked by functions of their own
