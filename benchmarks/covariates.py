@@ -74,6 +74,17 @@ def flag_effect(model, X: pd.DataFrame, forecast: pd.DataFrame, test: pd.DataFra
     return {f"flag % {w.date()}": float(change[both["ds"] == w].mean()) for w in weeks}
 
 
+def forecast_change(forecast: pd.DataFrame, weeks) -> dict:
+    """Per flagged week, the forecast's mean change over stores from the week before, in %.
+
+    Whatever moves it (the seasonal indices of last year's holiday, the flag): set beside
+    :func:`actual_holiday_change`. Empty for a week that opens the horizon.
+    """
+    wide = forecast.pivot(index="ds", columns="unique_id", values="y").sort_index()
+    change = 100 * (wide / wide.shift(1) - 1)
+    return {f"fc % {w.date()}": float(change.loc[w].mean()) for w in weeks if w != wide.index[0]}
+
+
 def actual_holiday_change(y: pd.DataFrame, weeks) -> dict:
     """Per flagged week, the mean over stores of its change from the week before, in %."""
     wide = y.pivot(index="ds", columns="unique_id", values="y").sort_index()
@@ -129,6 +140,7 @@ def run_walmart(seeds, params, path: Path = DATA, variants=WALMART_VARIANTS[:3],
                     "epochs": len(model.history_),
                     "seconds": seconds,
                 }
+                row.update(forecast_change(forecast, flagged))
                 if "X" in data:
                     row.update(flag_effect(model, data["X"], forecast, test))
                     gate = getattr(model.module_, "target_gate", None)
@@ -230,7 +242,7 @@ def summary(rows: list[dict]) -> pd.DataFrame:
     """Mean and spread (max - min) over seeds of every metric, per data set and variant."""
     table = pd.DataFrame(rows)
     metric = [c for c in ("WAPE", "sMAPE", "MAE", "coverage 80%") if c in table.columns]
-    metric += [c for c in table.columns if str(c).startswith("flag % ")]
+    metric += [c for c in table.columns if str(c).startswith(("flag % ", "fc % "))]
     grouped = table.groupby(["data", "variant"], sort=False)[metric]
     mean, spread = grouped.mean(), grouped.max() - grouped.min()
     return mean.join(spread, rsuffix=" spread").join(
