@@ -77,6 +77,27 @@ def daily_frames(path: Path = DATA) -> tuple[pd.DataFrame, pd.DataFrame]:
     return y, X
 
 
+def transform_x(X: pd.DataFrame, form: str) -> pd.DataFrame:
+    """The temperature columns as given ("raw"), or in a form that no sign rule can touch.
+
+    "degrees": Celsius minus 100 (never positive, so no "relative" log-ratio transform; the
+    forecaster's pooled standardisation then gives degrees on one scale for every state);
+    "series-z": standardised per state (mean and deviation over the whole file, a diagnosis
+    shortcut: the horizon's values take part in the statistics). Flags stay as they are.
+    """
+    if form == "raw":
+        return X
+    X = X.copy()
+    numeric = [c for c in X.columns if c not in ("unique_id", "ds", "holiday")]
+    for col in numeric:
+        if form == "degrees":
+            X[col] = X[col] - 100.0
+        else:
+            grouped = X.groupby("unique_id")[col]
+            X[col] = (X[col] - grouped.transform("mean")) / grouped.transform("std")
+    return X
+
+
 def mape(actual: np.ndarray, forecast: np.ndarray) -> float:
     """Mean absolute percentage error over every value, in %."""
     return float(100 * np.mean(np.abs(actual - forecast) / np.abs(actual)))
@@ -167,7 +188,9 @@ def sf_future(train, horizon, freq):
 # ----------------------------------------------------------------------------------------------
 
 
-def run(kind, models, seeds, params, origins, states=None, history_days=None, path=DATA):
+def run(
+    kind, models, seeds, params, origins, states=None, history_days=None, path=DATA, x_form="raw"
+):
     if kind == "daily":
         y, X = daily_frames(path)
         horizon, freq, step = 14, "D", pd.Timedelta(days=1)
@@ -179,6 +202,7 @@ def run(kind, models, seeds, params, origins, states=None, history_days=None, pa
         lgbm_args = dict(
             lags=[1, 2, 48, 336], window=48, date_features=["hour", "dayofweek", "month"]
         )
+    X = transform_x(X, x_form)
     if states:
         y, X = y[y["unique_id"].isin(states)], X[X["unique_id"].isin(states)]
     rows = []
@@ -242,6 +266,8 @@ def main(argv=None) -> int:
     parser.add_argument("--states", nargs="+", default=None)
     parser.add_argument("--history-days", type=int, default=None)
     parser.add_argument("--params", default="{}", help="tsattn parameters as JSON")
+    parser.add_argument("--x-form", choices=["raw", "degrees", "series-z"], default="raw",
+                        help="temperatures as given, -100 (no sign rule), or z per state")  # fmt: skip
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--json", type=Path, help="also write the rows there, one JSON a line")
     args = parser.parse_args(argv)
@@ -252,12 +278,13 @@ def main(argv=None) -> int:
     models = args.models or list(DAILY_MODELS if args.kind == "daily" else HALFHOURLY_MODELS)
     params = json.loads(args.params)
     rows = run(args.kind, models, args.seeds, params, args.origins, args.states,
-               args.history_days, args.data)  # fmt: skip
+               args.history_days, args.data, args.x_form)  # fmt: skip
     if args.json is not None:
         with open(args.json, "a", encoding="utf-8") as out:
             for row in rows:
-                out.write(json.dumps({**row, "params": params}) + "\n")
-    print(f"\n{args.kind}, origins {args.origins}, seeds {args.seeds}, params {params}:")
+                out.write(json.dumps({**row, "params": params, "x_form": args.x_form}) + "\n")
+    print(f"\n{args.kind}, origins {args.origins}, seeds {args.seeds}, params {params}, "
+          f"X {args.x_form}:")  # fmt: skip
     print(summary(rows).round(3).to_string())
     return 0
 
