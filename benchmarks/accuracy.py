@@ -134,7 +134,7 @@ def _tsattn(attention="bahdanau", ensemble=False, **variant):
 
 def _local(cls_name):
     def prepare(args, horizon, season, train):
-        from tsattn.forecast import baselines
+        from tsattn.forecast.statistics import forecasters as baselines
 
         model = getattr(baselines, cls_name)(horizon=horizon, season_length=season)
         return lambda df: model.fit(df).predict().rename(columns={"y": "yhat"})

@@ -79,7 +79,7 @@ def one_seed(seed: int, args: argparse.Namespace) -> dict:
     _threads()
     from tsattn import Seq2SeqForecaster
     from tsattn.datasets import make_retail_sales
-    from tsattn.forecast.baselines import SeasonalNaive
+    from tsattn.forecast.statistics.forecasters import SeasonalNaive
 
     h = args.horizon
     y, X, static = make_retail_sales(n_series=N_SERIES, n_periods=N_WEEKS, seed=seed)

@@ -41,8 +41,8 @@ def main(argv=None) -> int:
 
     from tsattn import Seq2SeqForecaster
     from tsattn.datasets import make_retail_sales
-    from tsattn.forecast.baselines import SeasonalNaive
     from tsattn.forecast.metrics import interval_coverage, mae, smape
+    from tsattn.forecast.statistics.forecasters import SeasonalNaive
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     architecture = {}

@@ -58,7 +58,7 @@ def worker(args) -> int:
     from tsattn.datasets import make_retail_sales
     from tsattn.distributed import current_world
     from tsattn.memory import reuse_freed_memory
-    from tsattn.training import watch_epochs
+    from tsattn.progress import watch_epochs
 
     torch.set_num_threads(args.threads)
     # The training steps and the validation of every epoch, timed apart by the loop itself.

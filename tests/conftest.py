@@ -21,8 +21,8 @@ def monthly_series():
 @pytest.fixture
 def theta_batch():
     """Four windows (input 6, horizon 3) of one sine series, with its Theta baseline."""
-    from tsattn.forecast.theta import theta_states
-    from tsattn.forecast.windows import WindowBatches, WindowIndex
+    from tsattn.forecast.statistics.theta import theta_states
+    from tsattn.forecast.windows.batches import WindowBatches, WindowIndex
 
     values = (10 + np.sin(np.arange(40.0))).astype(np.float32)
     offsets = np.array([0, 40])

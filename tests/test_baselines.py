@@ -5,8 +5,8 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from tsattn import Seq2SeqForecaster
-from tsattn.forecast.baselines import ETSForecaster, SeasonalNaive, ThetaForecaster
 from tsattn.forecast.metrics import mae
+from tsattn.forecast.statistics.forecasters import ETSForecaster, SeasonalNaive, ThetaForecaster
 
 # ----------------------------------------------------------------------------------------------
 # Seasonal naive by hand

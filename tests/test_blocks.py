@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tsattn.forecast.blocks import length_chunks, padded_block, prefix_states
+from tsattn.forecast.statistics.series_blocks import length_chunks, padded_block, prefix_states
 
 
 def test_length_chunks_cover_the_order_once_within_bounds():

@@ -6,13 +6,13 @@ import pytest
 from conftest import tiny
 
 from tsattn import Seq2SeqForecaster
-from tsattn.forecast.calendar import (
+from tsattn.forecast.covariates.calendar import (
     CALENDAR_FEATURES,
     calendar_values,
     check_calendar,
     resolve_calendar,
 )
-from tsattn.forecast.panel import TimeAxis
+from tsattn.forecast.panel.types import TimeAxis
 
 pytestmark = pytest.mark.filterwarnings(
     # tsattn's short-history warning: these tests fit deliberately tiny series

@@ -26,7 +26,7 @@ from safetensors.torch import load_file, save_file
 
 import tsattn.training as training
 from tsattn import Seq2SeqForecaster
-from tsattn.forecast import network
+from tsattn.forecast import rollout
 
 # Dropout between two layers draws from torch's RNG, so a resume must restore it too.
 PARAMS = tiny(max_epochs=6, num_layers=2, dropout=0.3, early_stopping_patience=None)
@@ -72,7 +72,7 @@ def _assert_same_fit(f, uninterrupted):
 
 def _nan_after(monkeypatch, n_batches):
     """Make the loss NaN from the given batch on (as exploding weights would)."""
-    real = network.make_loss
+    real = rollout.make_loss
     calls = []
 
     def make_loss(*args, **kwargs):
@@ -85,7 +85,7 @@ def _nan_after(monkeypatch, n_batches):
 
         return poisoned
 
-    monkeypatch.setattr(network, "make_loss", make_loss)
+    monkeypatch.setattr(rollout, "make_loss", make_loss)
 
 
 def _capture_module(monkeypatch):
@@ -217,7 +217,7 @@ def test_fit_killed_with_sigkill_resumes_to_the_uninterrupted_model(
 
 def _interrupt_after(monkeypatch, n_batches):
     """Make the loss raise KeyboardInterrupt (Ctrl-C) at the given batch."""
-    real = network.make_loss
+    real = rollout.make_loss
     calls = []
 
     def make_loss(*args, **kwargs):
@@ -231,7 +231,7 @@ def _interrupt_after(monkeypatch, n_batches):
 
         return interrupted
 
-    monkeypatch.setattr(network, "make_loss", make_loss)
+    monkeypatch.setattr(rollout, "make_loss", make_loss)
 
 
 def test_ctrl_c_then_resume_gives_the_uninterrupted_model(tmp_path, monkeypatch, uninterrupted):
@@ -393,7 +393,7 @@ def test_a_divergence_after_a_resume_names_the_best_epoch_before(tmp_path, monke
 
 def _scale_loss_from(monkeypatch, n_batches, scale):
     """Multiply the loss by ``scale`` from the given batch on (finite, but far off)."""
-    real = network.make_loss
+    real = rollout.make_loss
     calls = []
 
     def make_loss(*args, **kwargs):
@@ -406,7 +406,7 @@ def _scale_loss_from(monkeypatch, n_batches, scale):
 
         return scaled
 
-    monkeypatch.setattr(network, "make_loss", make_loss)
+    monkeypatch.setattr(rollout, "make_loss", make_loss)
 
 
 class _Pairs:

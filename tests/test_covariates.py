@@ -11,8 +11,9 @@ from conftest import tiny as tiny_params
 
 import tsattn
 from tsattn import Seq2SeqForecaster
-from tsattn.forecast.covariates import CovariateSpec, fit_design, future_design
-from tsattn.forecast.panel import to_panel
+from tsattn.forecast.covariates.design import fit_design, future_design
+from tsattn.forecast.covariates.spec import CovariateSpec
+from tsattn.forecast.panel.conversion import to_panel
 
 pytestmark = pytest.mark.filterwarnings(
     # tsattn's short-history warning: these tests fit deliberately tiny series

@@ -8,7 +8,8 @@ import torch
 from tsattn import Seq2SeqForecaster, Seq2SeqRegressor, load, make_windows
 from tsattn.core.attention import BahdanauAttention, LuongAttention, masked_softmax
 from tsattn.core.seq2seq import CoreConfig, Seq2Seq, _segments
-from tsattn.forecast.network import decode, make_loss, roll_out, segment_length
+from tsattn.forecast.model_setup import segment_length
+from tsattn.forecast.rollout import decode, make_loss, roll_out
 
 B, S, T = 3, 7, 5
 

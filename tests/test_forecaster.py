@@ -9,7 +9,7 @@ from conftest import tiny
 import tsattn
 from tsattn import Seq2SeqForecaster
 from tsattn.datasets import load_air_passengers
-from tsattn.forecast import network
+from tsattn.forecast import rollout
 
 pytestmark = pytest.mark.filterwarnings(
     # tsattn's short-history warning: these tests fit deliberately tiny series
@@ -131,7 +131,7 @@ def test_short_series_padding_gets_zero_attention():
     assert list(lengths) == [5, 8]
     batch = f.context_.window_batches(None, f.device_).batch(np.arange(2))
     assert batch["mask"][0].tolist() == [False] * 3 + [True] * 5
-    _, weights = network.roll_out(f.module_, batch, 2, return_weights=True)  # (B, H, I)
+    _, weights = rollout.roll_out(f.module_, batch, 2, return_weights=True)  # (B, H, I)
     assert (weights[0, :, :3] == 0).all()
     torch.testing.assert_close(weights.sum(-1), torch.ones(2, 2))
 

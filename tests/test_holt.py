@@ -8,15 +8,15 @@ from conftest import tiny
 
 import tsattn
 from tsattn import Seq2SeqForecaster
-from tsattn.forecast.combination import (
+from tsattn.forecast.statistics.baseline import (
     STATE_SIZES,
     baseline_forecast,
     baseline_kind,
     baseline_states,
 )
-from tsattn.forecast.holt import ALPHAS, BETAS, PHIS, holt_forecast, holt_states
-from tsattn.forecast.seasonal import panel_indices, phase_of_history
-from tsattn.forecast.theta import theta_forecast, theta_states
+from tsattn.forecast.statistics.holt import ALPHAS, BETAS, PHIS, holt_forecast, holt_states
+from tsattn.forecast.statistics.seasonal import panel_indices, phase_of_history
+from tsattn.forecast.statistics.theta import theta_forecast, theta_states
 
 
 def _holt(values, alpha, beta, phi, level, trend):

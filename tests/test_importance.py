@@ -8,7 +8,7 @@ from sklearn.exceptions import NotFittedError
 
 from tsattn import Seq2SeqForecaster
 from tsattn.datasets import make_retail_sales
-from tsattn.forecast.covariates import CovariateSpec
+from tsattn.forecast.covariates.spec import CovariateSpec
 from tsattn.forecast.importance import Feature, feature_blocks
 from tsattn.plotting import plot_importance
 

@@ -6,8 +6,8 @@ import pytest
 
 from tsattn import Seq2SeqForecaster
 from tsattn.datasets import M3Data, load_m3
-from tsattn.forecast.baselines import SeasonalNaive, ThetaForecaster
 from tsattn.forecast.metrics import evaluate
+from tsattn.forecast.statistics.forecasters import SeasonalNaive, ThetaForecaster
 
 pytestmark = pytest.mark.slow  # over a few seconds each: `make test-fast` leaves them out
 

@@ -128,6 +128,7 @@ def test_numeric_object_values_are_converted():
 
 
 def test_make_windows_is_importable_from_its_old_home():
-    from tsattn.forecast import regressor, windowed
+    from tsattn.forecast import regressor
+    from tsattn.forecast.windows import arrays as windowed
 
     assert make_windows is windowed.make_windows is regressor.make_windows

@@ -7,8 +7,8 @@ import torch
 from conftest import tiny
 
 from tsattn import Seq2SeqForecaster
-from tsattn.forecast import network
-from tsattn.forecast.windows import WindowBatches, WindowIndex
+from tsattn.forecast import rollout
+from tsattn.forecast.windows.batches import WindowBatches, WindowIndex
 
 pytestmark = pytest.mark.filterwarnings(
     # tsattn's short-history warning: these tests fit deliberately tiny series
@@ -86,7 +86,7 @@ def test_a_missing_target_is_left_out_of_the_loss():
         def forward(self, source, target_in, mask=None, feedback=None, return_weights=False):
             return torch.zeros(1, 3, 1), None
 
-    loss = network.make_loss("mae")(Constant(), batch)
+    loss = rollout.make_loss("mae")(Constant(), batch)
     observed = batch["target"][0, [0, 2]]
     assert float(loss) == pytest.approx(float(observed.abs().mean()), rel=1e-6)
 

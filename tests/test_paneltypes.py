@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsattn.forecast.panel import Layout, to_panel
+from tsattn.forecast.panel.conversion import to_panel
+from tsattn.forecast.panel.types import Layout
 
 
 @pytest.mark.parametrize(

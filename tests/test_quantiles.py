@@ -7,7 +7,7 @@ import torch
 from conftest import tiny
 
 from tsattn import Seq2SeqForecaster
-from tsattn.forecast import network
+from tsattn.forecast import rollout
 from tsattn.forecast.conformal import Calibration
 from tsattn.forecast.conformal import band as conformal_band
 from tsattn.forecast.metrics import interval_coverage
@@ -31,16 +31,16 @@ class Fixed(torch.nn.Module):
 
 def test_monotone_quantiles_never_cross_and_keep_the_median():
     raw = torch.randn(64, 5, 3, generator=torch.Generator().manual_seed(0)) * 10  # (B, H, Q)
-    q = network.monotone_quantiles(raw, median=1)
+    q = rollout.monotone_quantiles(raw, median=1)
     # strictly in exact arithmetic; a softplus of -30 is below float32's resolution at 20
     assert (q[..., 1:] >= q[..., :-1]).all()
-    assert (network.monotone_quantiles(raw / 10, 1).diff(dim=-1) > 0).all()
+    assert (rollout.monotone_quantiles(raw / 10, 1).diff(dim=-1) > 0).all()
     torch.testing.assert_close(q[..., 1], raw[..., 1])
     # by hand: median +- softplus of the other outputs
     raw = torch.tensor([[[0.0, 2.0, 0.0]]])
     softplus0 = float(np.log(2.0))
     expected = torch.tensor([[[2.0 - softplus0, 2.0, 2.0 + softplus0]]])
-    torch.testing.assert_close(network.monotone_quantiles(raw, 1), expected)
+    torch.testing.assert_close(rollout.monotone_quantiles(raw, 1), expected)
 
 
 def test_pinball_loss_by_hand():
@@ -53,7 +53,7 @@ def test_pinball_loss_by_hand():
         "mask": torch.ones(1, 4, dtype=torch.bool),
         "target": torch.tensor([[2.0, float("nan")]]),  # the second target is missing
     }
-    loss = network.make_loss("mae", [0.1, 0.5, 0.9])(Fixed(raw), batch)
+    loss = rollout.make_loss("mae", [0.1, 0.5, 0.9])(Fixed(raw), batch)
     # target 2 against quantiles -1, 0, 1: pinball 0.1*3, 0.5*2, 0.9*1
     assert float(loss) == pytest.approx((0.3 + 1.0 + 0.9) / 3, rel=1e-5)
 
@@ -64,7 +64,7 @@ def test_an_empty_batch_of_targets_gives_a_zero_loss():
         "target_in": torch.zeros(1, 2, 1),
         "target": torch.full((1, 2), float("nan")),
     }
-    assert float(network.make_loss("mae")(Fixed(torch.ones(1, 2, 1)), batch)) == 0.0
+    assert float(rollout.make_loss("mae")(Fixed(torch.ones(1, 2, 1)), batch)) == 0.0
 
 
 @pytest.fixture(scope="module")

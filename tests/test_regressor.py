@@ -17,8 +17,8 @@ from sklearn.utils.estimator_checks import check_estimator
 
 import tsattn
 from tsattn import Seq2SeqRegressor, make_windows
-from tsattn.forecast import network
-from tsattn.forecast.windowed import ArrayBatches, covariate_statistics
+from tsattn.forecast import rollout
+from tsattn.forecast.windows.arrays import ArrayBatches, covariate_statistics
 
 torch.set_num_threads(1)
 
@@ -160,7 +160,7 @@ def test_validation_split_takes_the_last_rows(sine_windows):
         torch.device("cpu"),
     )
     with torch.no_grad():
-        loss = network.make_loss("mae")(held_out.module_, last.batch(np.arange(n_valid)))
+        loss = rollout.make_loss("mae")(held_out.module_, last.batch(np.arange(n_valid)))
     assert held_out.history_["valid_loss"].iloc[-1] == pytest.approx(float(loss), rel=1e-5)
 
 

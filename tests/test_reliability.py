@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from tsattn import Seq2SeqForecaster
-from tsattn.forecast.panel import to_panel
+from tsattn.forecast.panel.conversion import to_panel
 
 pytestmark = pytest.mark.filterwarnings(
     # tsattn's short-history warning: these tests fit deliberately tiny series

@@ -12,8 +12,8 @@ from conftest import tiny
 
 import tsattn
 from tsattn import Seq2SeqEnsemble, Seq2SeqForecaster, Seq2SeqRegressor, make_windows
-from tsattn.forecast.covariates import fit_design
-from tsattn.forecast.panel import to_panel
+from tsattn.forecast.covariates.design import fit_design
+from tsattn.forecast.panel.conversion import to_panel
 
 Y = pd.Series(10 + np.sin(np.arange(40.0)), index=pd.date_range("2020-01-01", periods=40))
 

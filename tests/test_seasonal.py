@@ -4,8 +4,8 @@ import pytest
 from conftest import tiny
 
 from tsattn import Seq2SeqForecaster
-from tsattn.forecast.panel import TimeAxis
-from tsattn.forecast.seasonal import (
+from tsattn.forecast.panel.types import TimeAxis
+from tsattn.forecast.statistics.seasonal import (
     is_seasonal,
     panel_indices,
     phase_of_history,
@@ -85,7 +85,7 @@ def test_season_length_one_switches_adjustment_off():
 @pytest.mark.parametrize("chunk_cells", [1 << 21, 100])
 def test_panel_indices_equal_the_per_series_functions(monkeypatch, season_length, chunk_cells):
     # Many blocks (chunk_cells=100) or one; series too short, with NaN, negative or flat.
-    from tsattn.forecast import seasonal
+    from tsattn.forecast.statistics import seasonal as seasonal
 
     monkeypatch.setattr(seasonal, "_CHUNK_CELLS", chunk_cells)
     rng = np.random.default_rng(season_length)

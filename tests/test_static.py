@@ -6,7 +6,7 @@ import pytest
 from conftest import tiny as tiny_params
 
 from tsattn import Seq2SeqForecaster
-from tsattn.forecast.static import MAX_LEVELS, encode_static
+from tsattn.forecast.covariates.static import MAX_LEVELS, encode_static
 
 pytestmark = pytest.mark.filterwarnings(
     # tsattn's short-history warning: these tests fit deliberately tiny series

@@ -8,8 +8,8 @@ from conftest import tiny
 
 import tsattn
 from tsattn import Seq2SeqForecaster
-from tsattn.forecast.theta import ALPHAS, theta_forecast, theta_states
-from tsattn.forecast.windows import WindowBatches, WindowIndex
+from tsattn.forecast.statistics.theta import ALPHAS, theta_forecast, theta_states
+from tsattn.forecast.windows.batches import WindowBatches, WindowIndex
 
 
 def _ses(values, alpha, start):
@@ -129,7 +129,7 @@ def _recursive_module(batch):
 
 
 def test_free_running_reads_only_the_first_decoder_input(theta_batch):
-    from tsattn.forecast.network import decode
+    from tsattn.forecast.rollout import decode
 
     batch, module = theta_batch, _recursive_module(theta_batch)
     changed = batch["target_in"].clone()
@@ -141,7 +141,7 @@ def test_free_running_reads_only_the_first_decoder_input(theta_batch):
 
 
 def test_free_running_loss_is_the_error_of_the_forecast_predict_makes(theta_batch):
-    from tsattn.forecast.network import make_loss, roll_out
+    from tsattn.forecast.rollout import make_loss, roll_out
 
     batch, module = theta_batch, _recursive_module(theta_batch)
     # roll_out is what predict runs; scaled back with loc/scale it gives the loss's outputs

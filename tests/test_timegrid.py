@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsattn.forecast.panel import TimeAxis
-from tsattn.forecast.timegrid import key_label, make_grid, time_keys
+from tsattn.forecast.panel.timegrid import key_label, make_grid, time_keys
+from tsattn.forecast.panel.types import TimeAxis
 
 
 def test_time_keys_of_every_axis_kind():

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from tsattn.forecast.windowed import REGRESSOR_SCALERS
-from tsattn.forecast.windows import (
+from tsattn.forecast.windows.arrays import REGRESSOR_SCALERS
+from tsattn.forecast.windows.batches import (
     WINDOW_SCALERS,
     WindowBatches,
     WindowIndex,

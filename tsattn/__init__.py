@@ -5,7 +5,7 @@ from importlib import metadata as _metadata
 from tsattn.forecast.ensemble import Seq2SeqEnsemble
 from tsattn.forecast.forecaster import Seq2SeqForecaster
 from tsattn.forecast.regressor import Seq2SeqRegressor
-from tsattn.forecast.windowed import make_windows
+from tsattn.forecast.windows.arrays import make_windows
 from tsattn.io import load
 from tsattn.translate.translator import Seq2SeqTranslator
 

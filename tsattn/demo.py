@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _seasonal_naive(train: pd.DataFrame, horizon: int, season: int, like: pd.DataFrame):
     """Each forecast step repeats the value one season earlier."""
-    from tsattn.forecast.baselines import SeasonalNaive
+    from tsattn.forecast.statistics.forecasters import SeasonalNaive
 
     naive = SeasonalNaive(horizon=horizon, season_length=season).fit(train).predict()
     return naive.rename(columns={"y": "seasonal_naive"})

@@ -37,10 +37,10 @@ from tsattn.core.attention import ATTENTIONS
 from tsattn.core.encoder import CELLS
 from tsattn.core.seq2seq import DECODERS
 from tsattn.distributed import resolve_device
-from tsattn.forecast.calendar import check_calendar
-from tsattn.forecast.covariates import check_past_covariates
-from tsattn.forecast.windowed import REGRESSOR_SCALERS
-from tsattn.forecast.windows import WINDOW_SCALERS
+from tsattn.forecast.covariates.calendar import check_calendar
+from tsattn.forecast.covariates.spec import check_past_covariates
+from tsattn.forecast.windows.arrays import REGRESSOR_SCALERS
+from tsattn.forecast.windows.batches import WINDOW_SCALERS
 from tsattn.translate.vocab import TOKENIZERS
 
 LOSSES = ("mae", "mse", "huber")

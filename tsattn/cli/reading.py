@@ -326,7 +326,7 @@ def check_horizon_covered(y, X, names: dict, args) -> None:
     InputError
         Naming the first series and date that the covariates miss.
     """
-    from tsattn.forecast.panel import to_panel
+    from tsattn.forecast.panel.conversion import to_panel
 
     panel = to_panel(y, allow_nan=args.missing == "mask")
     if names["layout"] == "long":

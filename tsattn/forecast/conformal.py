@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from tsattn.forecast import network
-from tsattn.forecast.windows import WindowBatches
+from tsattn.forecast import rollout
+from tsattn.forecast.windows.batches import WindowBatches
 
 # Held-out windows scored: enough for the 1001 score quantiles kept per band to be stable,
 # few enough that calibrating costs less than one training epoch.
@@ -81,8 +81,8 @@ def calibrate(
     scores: list[list[np.ndarray]] = [[] for _ in pairs]
     for begin in range(0, len(chosen), 1024):
         batch = source.batch(chosen[begin : begin + 1024])
-        quantiles, _ = network.roll_out(module, batch, horizon, quantiles=levels)  # (B, H, Q)
-        actual = network.unscale(batch["target"], batch)  # (B, H), NaN where missing
+        quantiles, _ = rollout.roll_out(module, batch, horizon, quantiles=levels)  # (B, H, Q)
+        actual = rollout.unscale(batch["target"], batch)  # (B, H), NaN where missing
         centre = quantiles[..., median]
         for k, (low, high) in enumerate(pairs):
             below = (centre - quantiles[..., low]).clamp(min=1e-12)

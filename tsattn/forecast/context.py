@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from tsattn.forecast.panel import from_forecasts
+from tsattn.forecast.panel.conversion import from_forecasts
 from tsattn.forecast.preparation import HistoryPreparation
 from tsattn.forecast.state import (
     FittedSettings,
@@ -28,7 +28,7 @@ from tsattn.forecast.state import (
     record_from_artifacts,
     record_to_artifacts,
 )
-from tsattn.forecast.windows import WindowBatches
+from tsattn.forecast.windows.batches import WindowBatches
 
 _RECORDS = {"settings": FittedSettings, "series": SeriesState}
 

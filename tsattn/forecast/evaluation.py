@@ -15,10 +15,11 @@ from sklearn.utils.validation import check_is_fitted
 from tsattn._validation import check_int
 from tsattn.forecast.metrics import evaluate
 from tsattn.forecast.outputs import point_forecasts
-from tsattn.forecast.panel import ID_COL, TARGET_COL, TIME_COL, Layout, Panel, to_panel
-from tsattn.forecast.params import first_short
-from tsattn.forecast.seasonal import season_from_axis
-from tsattn.forecast.timegrid import make_grid, time_keys
+from tsattn.forecast.panel.checks import first_short
+from tsattn.forecast.panel.conversion import ID_COL, TARGET_COL, TIME_COL, to_panel
+from tsattn.forecast.panel.timegrid import make_grid, time_keys
+from tsattn.forecast.panel.types import Layout, Panel
+from tsattn.forecast.statistics.seasonal import season_from_axis
 
 BACKTEST_METRICS = ("mae", "rmse", "smape", "mase")
 

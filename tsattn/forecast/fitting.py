@@ -14,14 +14,14 @@ import numpy as np
 import torch
 
 from tsattn.core.seq2seq import CoreConfig
-from tsattn.forecast import conformal, network
-from tsattn.forecast.calendar import check_calendar
+from tsattn.forecast import conformal, model_setup, rollout
 from tsattn.forecast.context import ForecastContext
-from tsattn.forecast.covariates import check_past_covariates
+from tsattn.forecast.covariates.calendar import check_calendar
+from tsattn.forecast.covariates.spec import check_past_covariates
 from tsattn.forecast.params import check_quantiles, check_warm_start
 from tsattn.forecast.preparation import HistoryPreparation, PreparationOptions, PreparedData
 from tsattn.forecast.state import FittedSettings
-from tsattn.forecast.windows import WindowBatches
+from tsattn.forecast.windows.batches import WindowBatches
 from tsattn.io import params_to_json
 from tsattn.training import checkpoint_fingerprint, resolve_device
 
@@ -85,7 +85,7 @@ class FitStepsMixin:
         """Build: the core's configuration from the windows' widths and the parameters."""
         probe = train.batch(np.arange(1))
         source_covariates, target_covariates = train.covariate_widths
-        config = network.core_config(
+        config = model_setup.core_config(
             self,
             source_features=probe["source"].shape[-1],
             target_features=probe["target_in"].shape[-1],
@@ -117,10 +117,10 @@ class FitStepsMixin:
             )
         self._fit_module(
             config,
-            network.make_loss(self.loss, settings.quantiles, free_running=not self.teacher_forcing),
+            rollout.make_loss(self.loss, settings.quantiles, free_running=not self.teacher_forcing),
             train,
             valid,
-            network.training_config(self),
+            model_setup.training_config(self),
             seed,
             device,
             checkpoint_dir=checkpoint_dir,

@@ -22,9 +22,9 @@ from sklearn.utils import check_random_state
 
 from tsattn._validation import check_int
 from tsattn.estimator import in_chunks
-from tsattn.forecast import network
-from tsattn.forecast.covariates import CovariateSpec
-from tsattn.forecast.windows import WindowBatches
+from tsattn.forecast import rollout
+from tsattn.forecast.covariates.spec import CovariateSpec
+from tsattn.forecast.windows.batches import WindowBatches
 
 __all__ = ["Feature", "feature_blocks", "importance_table", "permutation_importance"]
 
@@ -142,7 +142,7 @@ def importance_table(
     -------
     pandas.DataFrame
     """
-    loss = network.make_loss("mae", quantiles, free_running=True)
+    loss = rollout.make_loss("mae", quantiles, free_running=True)
     base = _mean_loss(module, batches, loss)
     rows = []
     for feature in blocks:

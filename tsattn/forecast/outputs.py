@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tsattn._validation import check_float
 from tsattn.estimator import in_chunks
-from tsattn.forecast import conformal, network
+from tsattn.forecast import conformal, rollout
 from tsattn.forecast.context import ForecastContext
 
 
@@ -70,7 +70,7 @@ def forecast_array(
     batches = context.window_batches(X, est.device_)
     parts, weights = [], []
     for index in in_chunks(len(batches)):
-        forecast, attention = network.roll_out(
+        forecast, attention = rollout.roll_out(
             est.module_, batches.batch(index), context.horizon, return_weights,
             context.quantiles,
         )  # fmt: skip

@@ -6,7 +6,6 @@ import numpy as np
 
 # check_quantiles is checked with the other parameters; fit imports it from here.
 from tsattn._validation import check_quantiles as check_quantiles
-from tsattn.forecast.panel import Panel
 from tsattn.parameters import check_params
 
 
@@ -29,38 +28,6 @@ def resolve_scaler(scaler: str, values: np.ndarray) -> str:
             f"negative values (min {np.nanmin(values):g}): use scaler='standard'"
         )
     return scaler
-
-
-def first_short(panel: Panel, minimum: int) -> tuple[int, int] | None:
-    """Find the series with fewer than ``minimum`` values.
-
-    Parameters
-    ----------
-    panel : Panel
-        The validated series.
-    minimum : int
-        The fewest values a series may have.
-
-    Returns
-    -------
-    tuple of (int, int) or None
-        The position of the first series that is too short and how many series are, or None
-        where every series has at least ``minimum`` values. Each caller words its own error.
-    """
-    short = np.flatnonzero(panel.lengths < minimum)
-    return (int(short[0]), len(short)) if len(short) else None
-
-
-def check_lengths(panel: Panel, horizon: int) -> None:
-    """Refuse series too short to give one training target."""
-    found = first_short(panel, horizon + 1)
-    if found is not None:
-        i, count = found
-        raise ValueError(
-            f"series {panel.ids[i]!r} has {panel.lengths[i]} values, too short to give one "
-            f"training target: it needs more than horizon={horizon} values "
-            f"({count} series are that short). Drop them or lower the horizon"
-        )
 
 
 def check_warm_start(previous, horizon: int, levels) -> None:

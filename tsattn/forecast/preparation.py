@@ -26,18 +26,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from tsattn.forecast.combination import baseline_states
-from tsattn.forecast.covariates import Design, apply_design, fit_design, future_design
-from tsattn.forecast.panel import Panel, to_panel
-from tsattn.forecast.params import (
-    check_lengths,
-    default_input_size,
-    resolve_scaler,
-    short_history_warning,
-)
-from tsattn.forecast.seasonal import deseasonalize, season_from_axis
+from tsattn.forecast.covariates.design import Design, apply_design, fit_design, future_design
+from tsattn.forecast.panel.checks import check_lengths
+from tsattn.forecast.panel.conversion import to_panel
+from tsattn.forecast.panel.types import Panel
+from tsattn.forecast.params import default_input_size, resolve_scaler, short_history_warning
 from tsattn.forecast.state import FittedSettings, SeriesState
-from tsattn.forecast.windows import WindowBatches, forecast_windows, training_windows
+from tsattn.forecast.statistics.baseline import baseline_states
+from tsattn.forecast.statistics.seasonal import deseasonalize, season_from_axis
+from tsattn.forecast.windows.batches import WindowBatches, forecast_windows, training_windows
 
 
 def adjusted_histories(

@@ -1,6 +1,6 @@
 """Seq2SeqRegressor: the attention encoder-decoder as a scikit-learn regressor on windows.
 
-``make_windows`` (in :mod:`~tsattn.forecast.windowed`, importable from here too) cuts a series
+``make_windows`` (in :mod:`~tsattn.forecast.windows.arrays`, importable from here too) cuts a series
 into (input window, target window) rows; ``Seq2SeqRegressor`` learns to map the one to the
 other with the same core, loss, roll-out and training loop as
 :class:`~tsattn.Seq2SeqForecaster`. Rows are independent samples, so every scikit-learn tool
@@ -20,9 +20,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from tsattn.core.seq2seq import CoreConfig, Seq2Seq
 from tsattn.estimator import Seq2SeqEstimator, in_chunks
-from tsattn.forecast import network
-from tsattn.forecast.panel import check_magnitude
-from tsattn.forecast.windowed import ArrayBatches, covariate_statistics, make_windows
+from tsattn.forecast import model_setup, rollout
+from tsattn.forecast.panel.checks import check_magnitude
+from tsattn.forecast.windows.arrays import ArrayBatches, covariate_statistics, make_windows
 from tsattn.parameters import REGRESSOR_PARAMETERS, check_params
 from tsattn.training import resolve_device
 
@@ -252,7 +252,7 @@ class Seq2SeqRegressor(RegressorMixin, Seq2SeqEstimator):
             name: ArrayBatches(X[rows], Y[rows], self.scaler, loc, scale, device)
             for name, rows in (("train", slice(0, n_train)), ("valid", slice(n_train, None)))
         }
-        config = network.core_config(
+        config = model_setup.core_config(
             self,
             source_features=n_channels,
             target_features=1,
@@ -261,10 +261,10 @@ class Seq2SeqRegressor(RegressorMixin, Seq2SeqEstimator):
         )
         self._fit_module(
             config,
-            network.make_loss(self.loss),
+            rollout.make_loss(self.loss),
             data["train"],
             data["valid"],
-            network.training_config(self),
+            model_setup.training_config(self),
             self._seed(),
             device,
         )
@@ -308,7 +308,7 @@ class Seq2SeqRegressor(RegressorMixin, Seq2SeqEstimator):
         )
         parts = []
         for index in in_chunks(len(rows)):
-            forecast, _ = network.roll_out(self.module_, rows.batch(index), self.horizon_)  # (B, H)
+            forecast, _ = rollout.roll_out(self.module_, rows.batch(index), self.horizon_)  # (B, H)
             parts.append(forecast.cpu().numpy())
         predictions = np.concatenate(parts).astype(np.float64)  # (n, H)
         return predictions[:, 0] if self._single_output else predictions

@@ -17,10 +17,10 @@ import pandas as pd
 from sklearn.utils import check_random_state as sklearn_random_state
 
 from tsattn._validation import check_random_state
-from tsattn.forecast.calendar import check_calendar
-from tsattn.forecast.covariates import check_past_covariates
+from tsattn.forecast.covariates.calendar import check_calendar
+from tsattn.forecast.covariates.spec import check_past_covariates
 from tsattn.forecast.importance import feature_blocks, importance_table
-from tsattn.forecast.windows import WindowBatches
+from tsattn.forecast.windows.batches import WindowBatches
 
 # covariate_selection="validation" keeps a feature when shuffling it raises the validation loss
 # by at least this share: a column must carry 1% of the loss to be worth the noise it brings.

@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tsattn.forecast.combination import baseline_kind
 from tsattn.forecast.conformal import Calibration
-from tsattn.forecast.covariates import CovariateSpec
-from tsattn.forecast.panel import Layout, TimeAxis
-from tsattn.forecast.windows import WINDOW_SCALERS
+from tsattn.forecast.covariates.spec import CovariateSpec
+from tsattn.forecast.panel.types import Layout, TimeAxis
+from tsattn.forecast.statistics.baseline import baseline_kind
+from tsattn.forecast.windows.batches import WINDOW_SCALERS
 
 # Arrays of the series state are saved as tensors named "context.<field>".
 TENSOR_PREFIX = "context."

@@ -15,7 +15,7 @@ import pandas as pd
 
 from tsattn._validation import check_int, check_option
 from tsattn.forecast.metrics.point import METRICS, _check_no_zero_actuals, _mape_terms, _smape_terms
-from tsattn.forecast.panel import ID_COL, TARGET_COL, TIME_COL
+from tsattn.forecast.panel.conversion import ID_COL, TARGET_COL, TIME_COL
 
 __all__ = ["evaluate"]
 

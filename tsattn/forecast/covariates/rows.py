@@ -1,6 +1,6 @@
 """X in any format -> rows keyed by (series, time), and lookups of those rows.
 
-X mirrors y's format (see :mod:`tsattn.forecast.covariates`). :func:`x_rows` turns every format
+X mirrors y's format (see :mod:`tsattn.forecast.covariates.design`). :func:`x_rows` turns every format
 into one :class:`Rows`: a series code per row (or none, when a row is shared by all series), an
 int64 time key per row (:func:`~tsattn.forecast.timegrid.time_keys`) and the covariate columns.
 :func:`lookup` then reads the values at exactly the (series, time) pairs the model needs, with an
@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsattn.forecast.panel import ID_COL, TIME_COL, TimeAxis
-from tsattn.forecast.timegrid import key_label, time_keys
+from tsattn.forecast.panel.conversion import ID_COL, TIME_COL
+from tsattn.forecast.panel.timegrid import key_label, time_keys
+from tsattn.forecast.panel.types import TimeAxis
 
 __all__ = ["Rows", "lookup", "x_rows"]
 
@@ -36,7 +37,7 @@ def x_rows(X: Any, panel_layout: dict, ids: list, axis: TimeAxis) -> Rows:
     Parameters
     ----------
     X : pandas.DataFrame or numpy.ndarray
-        Covariates, in the format of y (see :mod:`tsattn.forecast.covariates`).
+        Covariates, in the format of y (see :mod:`tsattn.forecast.covariates.design`).
     panel_layout : Layout
         The fitted panel's layout (its ``kind`` says y's format).
     ids : list

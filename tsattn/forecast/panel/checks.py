@@ -1,6 +1,6 @@
 """Checks of the numbers and ids a panel is made of: numeric, finite, within float32's range.
 
-The readers of every input format (:mod:`tsattn.forecast.readers`) and of covariates share them,
+The readers of every input format (:mod:`tsattn.forecast.panel.readers`) and of covariates share them,
 so that the same problem gets the same message whichever way the data came in.
 """
 
@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from tsattn.forecast.panel.types import Panel
 
 # Values are held and trained on in float32 (max 3.4e38). Window sums of up to 1e8 values of this
 # size stay finite there, so nothing downstream overflows to inf.
@@ -160,3 +162,35 @@ def plain_id(value: Any, what: str) -> str | int | float:
         f"{what} {value!r} is a {type(value).__name__}; series ids must be strings or numbers. "
         f"Convert them first, e.g. with .astype(str), or '_'.join(map(str, key)) for tuples"
     )
+
+
+def first_short(panel: Panel, minimum: int) -> tuple[int, int] | None:
+    """Find the series with fewer than ``minimum`` values.
+
+    Parameters
+    ----------
+    panel : Panel
+        The validated series.
+    minimum : int
+        The fewest values a series may have.
+
+    Returns
+    -------
+    tuple of (int, int) or None
+        The position of the first series that is too short and how many series are, or None
+        where every series has at least ``minimum`` values. Each caller words its own error.
+    """
+    short = np.flatnonzero(panel.lengths < minimum)
+    return (int(short[0]), len(short)) if len(short) else None
+
+
+def check_lengths(panel: Panel, horizon: int) -> None:
+    """Refuse series too short to give one training target."""
+    found = first_short(panel, horizon + 1)
+    if found is not None:
+        i, count = found
+        raise ValueError(
+            f"series {panel.ids[i]!r} has {panel.lengths[i]} values, too short to give one "
+            f"training target: it needs more than horizon={horizon} values "
+            f"({count} series are that short). Drop them or lower the horizon"
+        )

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from tsattn.forecast.blocks import prefix_states
+from tsattn.forecast.statistics.series_blocks import prefix_states
 
 # The smoothing grid: level weights from slow to naive, trend weights as shares of the level
 # weight (beta <= alpha, as ETS requires), damping in ETS's usual range [0.8, 0.98]. The first

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from tsattn.forecast.combination import baseline_forecast
+from tsattn.forecast.statistics.baseline import baseline_forecast
 
 # The per-window scalers WindowBatches implements (the forecaster's ``scaler`` choices).
 WINDOW_SCALERS = ("standard", "log", "none")

@@ -2,8 +2,8 @@
 
 Two baselines (the forecaster's ``baseline``), both computed from every window's own history:
 
-* ``"theta"``: the Theta method (:mod:`tsattn.forecast.theta`), 4 numbers a state;
-* ``"theta_holt"``: the mean of the Theta method and damped Holt (:mod:`tsattn.forecast.holt`),
+* ``"theta"``: the Theta method (:mod:`tsattn.forecast.statistics.theta`), 4 numbers a state;
+* ``"theta_holt"``: the mean of the Theta method and damped Holt (:mod:`tsattn.forecast.statistics.holt`),
   the Theta state followed by the Holt state, 7 numbers. Combinations of simple methods are
   the most robust lesson of the M competitions: Theta's trend never flattens, damped Holt's
   does, and where trends bend (yearly and non-seasonal data) their errors partly cancel.
@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from tsattn.forecast.holt import HOLT_STATE_SIZE, holt_forecast, holt_states
-from tsattn.forecast.theta import theta_forecast, theta_states
+from tsattn.forecast.statistics.holt import HOLT_STATE_SIZE, holt_forecast, holt_states
+from tsattn.forecast.statistics.theta import theta_forecast, theta_states
 
 THETA_STATE_SIZE = 4
 # Each baseline's state width, the one place that ties names to widths.

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsattn.forecast.panel import ID_COL, check_magnitude
+from tsattn.forecast.panel.checks import check_magnitude
+from tsattn.forecast.panel.conversion import ID_COL
 
 __all__ = ["MAX_LEVELS", "apply_static", "encode_static"]
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from tsattn.forecast.blocks import prefix_states
+from tsattn.forecast.statistics.series_blocks import prefix_states
 
 # SES weights tried (finer where series are smooth): a grid of 28 values changes the forecasts
 # by far less than their errors, and is evaluated for every window in one vectorised pass where

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tsattn.forecast.blocks import length_chunks, padded_block
+from tsattn.forecast.statistics.series_blocks import length_chunks, padded_block
 
 # Seasonal period by the base of a pandas frequency alias: a year of months, quarters, weeks;
 # a week of days; a day of hours.

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsattn.forecast.panel import TimeAxis
+from tsattn.forecast.panel.types import TimeAxis
 
 __all__ = ["CALENDAR_FEATURES", "calendar_values", "check_calendar", "resolve_calendar"]
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsattn.forecast.panel import TimeAxis
+from tsattn.forecast.panel.types import TimeAxis
 
 __all__ = ["Grid", "key_label", "make_grid", "time_keys"]
 

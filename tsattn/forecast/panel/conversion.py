@@ -6,9 +6,9 @@ per series), a long DataFrame (``unique_id``, ``ds``, ``y`` as in Nixtla's libra
 with offsets per series; forecasts are turned back into the kind of object the user gave.
 
 This module is the panel's public face: :func:`to_panel` picks the reader of ``y``'s format
-(:mod:`~tsattn.forecast.readers`), :func:`from_forecasts` gives forecasts back; the types live
-in :mod:`~tsattn.forecast.paneltypes` and the checks of the numbers in
-:mod:`~tsattn.forecast.values`, and are importable from here too.
+(:mod:`~tsattn.forecast.panel.readers`), :func:`from_forecasts` gives forecasts back; the types live
+in :mod:`~tsattn.forecast.panel.types` and the checks of the numbers in
+:mod:`~tsattn.forecast.panel.checks`, and are importable from here too.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsattn.forecast.paneltypes import (
+from tsattn.forecast.panel.checks import MAX_ABS_VALUE, check_magnitude
+from tsattn.forecast.panel.readers import from_array, from_long, from_masked, from_series, from_wide
+from tsattn.forecast.panel.types import (
     ID_COL,
     LONG_COLUMNS,
     TARGET_COL,
@@ -27,8 +29,6 @@ from tsattn.forecast.paneltypes import (
     Panel,
     TimeAxis,
 )
-from tsattn.forecast.readers import from_array, from_long, from_masked, from_series, from_wide
-from tsattn.forecast.values import MAX_ABS_VALUE, check_magnitude
 
 __all__ = [
     "Layout",

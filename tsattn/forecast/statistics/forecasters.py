@@ -19,8 +19,9 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from tsattn._validation import check_float, check_int, check_option
-from tsattn.forecast.panel import Panel, from_forecasts, to_panel
-from tsattn.forecast.params import first_short
+from tsattn.forecast.panel.checks import first_short
+from tsattn.forecast.panel.conversion import from_forecasts, to_panel
+from tsattn.forecast.panel.types import Panel
 
 __all__ = ["ETSForecaster", "SeasonalNaive", "ThetaForecaster"]
 
