@@ -17,7 +17,8 @@ from torch import nn
 
 from tsattn import Seq2SeqForecaster
 from tsattn.callbacks import MLflowLogger, TensorBoardLogger, epoch_metrics
-from tsattn.training import EpochReport, TrainingConfig, train, watch_epochs
+from tsattn.progress import EpochReport, watch_epochs
+from tsattn.training import TrainingConfig, train
 
 
 class Regression:

@@ -10,15 +10,14 @@ import torch
 from torch import nn
 
 from tsattn import training
+from tsattn.progress import EpochReport, watch_epochs
 from tsattn.training import (
-    EpochReport,
     TrainingConfig,
     TrainingDivergedError,
     adam,
     mean_loss,
     resolve_device,
     train,
-    watch_epochs,
 )
 
 

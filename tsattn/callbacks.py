@@ -31,7 +31,7 @@ import os
 from typing import Any
 
 from tsattn.distributed import is_main_process
-from tsattn.training import EpochReport
+from tsattn.progress import EpochReport
 
 __all__ = ["MLflowLogger", "TensorBoardLogger", "epoch_metrics"]
 

@@ -142,7 +142,8 @@ def module_from_artifacts(state: dict, tensors: dict[str, torch.Tensor]):
     -------
     tsattn.core.Seq2Seq
     """
-    from tsattn.core.seq2seq import Seq2Seq, check_weights, config_from_json
+    from tsattn.core.config_checks import check_weights, config_from_json
+    from tsattn.core.seq2seq import Seq2Seq
 
     weights = {
         k[len(MODULE_PREFIX) :]: v for k, v in tensors.items() if k.startswith(MODULE_PREFIX)
