@@ -107,12 +107,14 @@ def fit_one(fold: suite.Task, seed: int, params: dict) -> tuple[pd.DataFrame, di
 def run_variant(task: suite.Task, name: str, params: dict, seed: int) -> dict:
     params = resolve(params, task)
     errors, infos = [], []
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for fold in task.folds():
         forecast, info = fit_one(fold, seed, params)
         errors.append(suite.score(fold, forecast))
         infos.append(info)
     seconds = time.perf_counter() - start
+    # CPU seconds: on a shared machine the wall clock also counts the waits for a core.
+    cpu = time.process_time() - cpu
     row = {
         "set": task.name,
         "variant": name,
@@ -121,6 +123,7 @@ def run_variant(task: suite.Task, name: str, params: dict, seed: int) -> dict:
         "error": float(np.mean(errors)),
         "origins": errors,
         "seconds_per_fit": seconds / len(errors),
+        "cpu_seconds_per_fit": cpu / len(errors),
         **{k: infos[-1][k] for k in infos[-1]},
         "epochs_mean": float(np.mean([i["epochs"] for i in infos])),
     }
@@ -136,7 +139,14 @@ def _deseasonalize(train: pd.DataFrame, season: int, recent: int | None):
 
     ``recent``: estimate each series' indices on its last ``recent`` seasons only.
     """
-    from tsattn.forecast.seasonal import deseasonalize, panel_indices, phase_of_history
+    try:
+        from tsattn.forecast.statistics.seasonal import (
+            deseasonalize,
+            panel_indices,
+            phase_of_history,
+        )
+    except ImportError:  # the layout before the sub-packages
+        from tsattn.forecast.seasonal import deseasonalize, panel_indices, phase_of_history
 
     groups = [g["y"].to_numpy(float) for _, g in train.groupby("unique_id", sort=True)]
     ids = sorted(train["unique_id"].unique())
@@ -157,7 +167,10 @@ def baseline_forecast_frame(task: suite.Task, kind: str, recent: int | None = No
     """The baseline the network corrects, from every series' end, reseasonalised."""
     import torch
 
-    from tsattn.forecast.combination import baseline_forecast, baseline_states
+    try:
+        from tsattn.forecast.statistics.baseline import baseline_forecast, baseline_states
+    except ImportError:  # the layout before the sub-packages
+        from tsattn.forecast.combination import baseline_forecast, baseline_states
 
     season = task.season
     ids, adjusted, offsets, indices = _deseasonalize(task.train, season, recent)
@@ -200,6 +213,90 @@ def run_baselines(task: suite.Task) -> list[dict]:
     return rows
 
 
+CANDIDATES = tuple(
+    (f"{kind}_recent{k}" if k else f"{kind}_all", kind, k)
+    for kind in ("theta", "theta_holt")
+    for k in (3, 5, 8, None)
+)
+
+
+def _naive_scale(train: pd.DataFrame, m: int) -> pd.Series:
+    """Each series' in-sample MAE of the seasonal naive (MASE's denominator)."""
+
+    def naive_mae(y: pd.Series) -> float:
+        values = y.to_numpy(float)
+        return float(np.mean(np.abs(values[m:] - values[:-m]))) if len(values) > m else np.nan
+
+    return train.groupby("unique_id")["y"].agg(naive_mae)
+
+
+def choose_baselines(task: suite.Task, n_valid: int) -> list[dict]:
+    """Each series' baseline chosen on its own last windows, scored on the test.
+
+    The candidates are the baselines of :data:`CANDIDATES` (Theta or Theta-Holt on indices from
+    the last 3, 5, 8 or all seasons). Validation: the forecasts from the ``n_valid`` origins
+    before the training end whose targets lie in the training data (indices from the history
+    before the first of them), scored by MAE over the in-sample seasonal naive's MAE; each series
+    keeps its best candidate. Reported: every candidate alone, the per-series choice, and the
+    oracle (the best candidate of each series on the test itself).
+    """
+    tests = {name: [] for name, _, _ in CANDIDATES}
+    valids = {name: [] for name, _, _ in CANDIDATES}
+    for fold in task.folds():
+        h = fold.horizon
+        train = fold.train.sort_values(["unique_id", "ds"])
+        for name, kind, recent in CANDIDATES:
+            forecast = baseline_forecast_frame(fold, kind, recent)
+            joined = fold.test.merge(forecast, on=["unique_id", "ds"])
+            tests[name].append(
+                (joined["y"] - joined["yhat"]).abs().groupby(joined["unique_id"]).mean()
+            )
+            errors = []
+            for back in range(n_valid):
+                cut = h + back  # origin `cut` steps before the end: targets end `back` steps before
+                head = train.groupby("unique_id", sort=False).head(-cut) if cut else train
+                tail = (
+                    train.groupby("unique_id", sort=False)
+                    .tail(cut)
+                    .groupby("unique_id", sort=False)
+                    .head(h)
+                )
+                sub = dataclasses.replace(fold, train=head.reset_index(drop=True), test=tail)
+                f = baseline_forecast_frame(sub, kind, recent)
+                j = tail.merge(f, on=["unique_id", "ds"])
+                errors.append((j["y"] - j["yhat"]).abs().groupby(j["unique_id"]).mean())
+            valids[name].append(pd.concat(errors, axis=1).mean(axis=1))
+    # One fold's scale per series (MASE's denominator): the first fold's training data.
+    names = [name for name, _, _ in CANDIDATES]
+    rows = []
+    for f_index, fold in enumerate(task.folds()):
+        test = pd.concat([tests[n][f_index] for n in names], axis=1, keys=names)
+        valid = pd.concat([valids[n][f_index] for n in names], axis=1, keys=names).reindex(
+            test.index
+        )
+        chosen = valid.to_numpy().argmin(axis=1)
+        test["chosen"] = test.to_numpy()[np.arange(len(test)), chosen]
+        test["oracle"] = test[names].min(axis=1)
+        rows.append((fold, test, valid.idxmin(axis=1)))
+    out = []
+    for column in [*names, "chosen", "oracle"]:
+        errors = []
+        for fold, test, _ in rows:
+            if fold.metric == "mase":
+                scale = _naive_scale(fold.train, fold.season)
+                ratio = test[column] / scale.reindex(test.index)
+                errors.append(float(ratio[scale.reindex(test.index) > 0].mean()))
+            else:  # MAPE needs the forecasts; the MAE share of the mean level approximates it
+                level = fold.test.groupby("unique_id")["y"].mean().reindex(test.index)
+                errors.append(float(100 * (test[column] / level).mean()))
+        out.append(
+            {"set": task.name, "variant": f"choose:{column}", "error": float(np.mean(errors))}
+        )
+        print(f"  {column}: {out[-1]['error']:.4f}", flush=True)
+    print("  chosen per series:", rows[-1][2].value_counts().to_dict(), flush=True)
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", nargs="+", default=["livestock"], choices=list(suite.DATASETS))
@@ -213,6 +310,12 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--origins", type=int, nargs="+", help="multi-origin sets: these only")
     parser.add_argument("--baselines", action="store_true", help="also the baselines alone")
+    parser.add_argument(
+        "--choose",
+        type=int,
+        metavar="N",
+        help="also each series' baseline chosen on its last N origins (see choose_baselines)",
+    )
     parser.add_argument("--json", help="append every row to this JSON-lines file")
     args = parser.parse_args(argv)
 
@@ -230,13 +333,16 @@ def main(argv=None) -> int:
             task = dataclasses.replace(task, origins=tuple(task.origins[i] for i in args.origins))
         print(f"{set_name}: {task.description}", flush=True)
         new = run_baselines(task) if args.baselines else []
+        if args.choose:
+            new += choose_baselines(task, args.choose)
         for name, params in variants.items():
             for seed in args.seeds:
                 row = run_variant(task, name, params, seed)
                 new.append(row)
                 print(
-                    f"  {name} seed {seed}: {row['error']:.4f} ({row['seconds_per_fit']:.1f} s "
-                    f"per fit; input {row['input_size']}, segments {row['segment_length']}, "
+                    f"  {name} seed {seed}: {row['error']:.4f} ({row['seconds_per_fit']:.1f} s, "
+                    f"{row['cpu_seconds_per_fit']:.1f} CPU s per fit; input {row['input_size']}, "
+                    f"segments {row['segment_length']}, "
                     f"season {row['season']}, epochs {row['epochs']} kept {row['kept_epoch']})",
                     flush=True,
                 )
@@ -248,6 +354,8 @@ def main(argv=None) -> int:
     frame = pd.DataFrame(rows)
     if not frame.empty:
         print()
+        if "seconds_per_fit" not in frame:
+            frame["seconds_per_fit"] = np.nan
         summary = frame.groupby(["set", "variant"], sort=False).agg(
             error=("error", "mean"), sd=("error", "std"), seconds=("seconds_per_fit", "mean")
         )
