@@ -92,13 +92,15 @@ def training_options(est) -> dict:
     Returns
     -------
     dict
-        ``max_epochs``, ``batch_size``, ``learning_rate``, ``early_stopping_patience`` and
-        ``verbose``, as :class:`~tsattn.training.TrainingConfig` takes them.
+        ``max_epochs``, ``batch_size``, ``learning_rate``, ``lr_schedule``,
+        ``early_stopping_patience`` and ``verbose``, as :class:`~tsattn.training.TrainingConfig`
+        takes them.
     """
     return {
         "max_epochs": est.max_epochs,
         "batch_size": est.batch_size,
         "learning_rate": est.learning_rate,
+        "lr_schedule": est.lr_schedule,
         "early_stopping_patience": est.early_stopping_patience,
         "verbose": bool(est.verbose),
     }

@@ -41,6 +41,7 @@ from tsattn.forecast.covariates.calendar import check_calendar
 from tsattn.forecast.covariates.spec import check_past_covariates
 from tsattn.forecast.windows.arrays import REGRESSOR_SCALERS
 from tsattn.forecast.windows.batches import WINDOW_SCALERS
+from tsattn.schedules import LR_SCHEDULES
 from tsattn.translate.vocab import TOKENIZERS
 
 LOSSES = ("mae", "mse", "huber")
@@ -159,6 +160,12 @@ PARAMETERS: dict[str, Param] = {
     "max_epochs": Param(Integer(), "most passes over the training data"),
     "batch_size": Param(Integer(), "samples per optimiser step (all processes together)"),
     "learning_rate": Param(Real(0.0, float("inf"), low_open=True), "Adam's learning rate"),
+    "lr_schedule": Param(
+        Options(LR_SCHEDULES),
+        "learning rate over the epochs: cosine annealing, or halved on a plateau of the "
+        "monitored loss (none: constant)",
+        none=True,
+    ),
     "early_stopping_patience": Param(
         Integer(),
         "epochs without a better validation loss before training stops (none: never)",

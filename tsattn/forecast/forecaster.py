@@ -146,6 +146,12 @@ class Seq2SeqForecaster(
         processes (so settings carry over from one machine).
     learning_rate : float, default=1e-3
         Adam's learning rate.
+    lr_schedule : {"cosine", "plateau"} or None, default=None
+        The learning rate over the epochs. The rule: constant (``learning_rate`` throughout)
+        unless a schedule is asked for. "cosine" anneals it from ``learning_rate`` to nearly 0
+        over ``max_epochs``; "plateau" halves it whenever the validation loss (the training
+        loss without validation) has not improved for half ``early_stopping_patience`` epochs,
+        down to ``learning_rate / 1000`` (see :mod:`tsattn.schedules`).
     early_stopping_patience : int or None, default=5
         Epochs without a better validation loss before training stops (never before epoch
         ``2 * early_stopping_patience``); None trains all epochs. Shorter than the
@@ -251,6 +257,7 @@ class Seq2SeqForecaster(
         max_epochs: int = 100,
         batch_size: int = 256,
         learning_rate: float = 1e-3,
+        lr_schedule: str | None = None,
         early_stopping_patience: int | None = 5,
         windows_per_epoch: int | str | None = "auto",
         validation_size: float = 0.1,
@@ -287,6 +294,7 @@ class Seq2SeqForecaster(
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
         self.early_stopping_patience = early_stopping_patience
         self.windows_per_epoch = windows_per_epoch
         self.validation_size = validation_size

@@ -89,6 +89,12 @@ class Seq2SeqRegressor(RegressorMixin, Seq2SeqEstimator):
         Rows per optimiser step.
     learning_rate : float, default=1e-3
         Adam's learning rate.
+    lr_schedule : {"cosine", "plateau"} or None, default=None
+        The learning rate over the epochs. The rule: constant (``learning_rate`` throughout)
+        unless a schedule is asked for. "cosine" anneals it from ``learning_rate`` to nearly 0
+        over ``max_epochs``; "plateau" halves it whenever the validation loss (the training
+        loss without validation) has not improved for half ``early_stopping_patience`` epochs,
+        down to ``learning_rate / 1000`` (see :mod:`tsattn.schedules`).
     early_stopping_patience : int or None, default=10
         Epochs without a better validation loss before training stops; None trains all epochs.
         Longer than the forecaster's 5: a forecaster network corrects a baseline and so
@@ -174,6 +180,7 @@ class Seq2SeqRegressor(RegressorMixin, Seq2SeqEstimator):
         max_epochs: int = 100,
         batch_size: int = 256,
         learning_rate: float = 1e-3,
+        lr_schedule: str | None = None,
         early_stopping_patience: int | None = 10,
         validation_size: float = 0.1,
         device="auto",
@@ -194,6 +201,7 @@ class Seq2SeqRegressor(RegressorMixin, Seq2SeqEstimator):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
         self.early_stopping_patience = early_stopping_patience
         self.validation_size = validation_size
         self.device = device
