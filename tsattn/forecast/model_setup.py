@@ -7,9 +7,12 @@ settings, with the rule for batches per epoch.
 
 from __future__ import annotations
 
+import numpy as np
+
 from tsattn._validation import check_int
 from tsattn.core.seq2seq import CoreConfig
 from tsattn.estimator import rnn_options, training_options
+from tsattn.forecast import distributions
 from tsattn.training import TrainingConfig
 
 # segment_length="auto" keeps the encoder at this many recurrent steps or fewer: 36 monthly
@@ -51,6 +54,31 @@ def core_config(
         segment_length=segment_length(est.segment_length, input_size),
         **covariates,
     )
+
+
+def distribution(loss: str) -> str | None:
+    """The count likelihood ``loss`` names ("poisson", "negbin", "tweedie"), else None."""
+    return loss if loss in distributions.COUNT_LOSSES else None
+
+
+def output_size(loss: str, quantiles: list | None) -> int:
+    """The head's outputs per step: one per quantile level, a distribution's parameters, or 1."""
+    if quantiles is not None:
+        return len(quantiles)
+    kind = distribution(loss)
+    return 1 if kind is None else distributions.output_width(kind)
+
+
+def check_count_data(loss: str, values) -> None:
+    """Refuse negative values for a count likelihood (its support is y >= 0)."""
+    if distribution(loss) is None:
+        return
+    lowest = float(np.nanmin(values)) if len(values) else 0.0
+    if lowest < 0:
+        raise ValueError(
+            f"loss={loss!r} is a likelihood of counts and needs y >= 0; y has negative values "
+            f"(min {lowest:g}): use loss='mae' or 'mse'"
+        )
 
 
 def training_config(est) -> TrainingConfig:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import torch
 
 from tsattn.core.seq2seq import Seq2Seq
+from tsattn.forecast import distributions
 
 
 def make_loss(kind: str, quantiles: Sequence[float] | None = None, free_running: bool = False):
@@ -19,8 +20,9 @@ def make_loss(kind: str, quantiles: Sequence[float] | None = None, free_running:
 
     Parameters
     ----------
-    kind : {"mae", "mse", "huber"}
-        Point loss.
+    kind : {"mae", "mse", "huber", "poisson", "negbin", "tweedie"}
+        Point loss on scaled targets, or a count likelihood on the data's own scale
+        (:mod:`~tsattn.forecast.distributions`).
     quantiles : sequence of float or None
         Sorted quantile levels, 0.5 among them: the model then has one output per level and
         the loss is the mean pinball loss of the monotone quantiles (``kind`` is not used).
@@ -49,6 +51,10 @@ def make_loss(kind: str, quantiles: Sequence[float] | None = None, free_running:
             q = levels.to(diff.device)  # (Q,)
             pinball = torch.maximum(q * diff, (q - 1) * diff).mean(-1)  # (B, H)
             return torch.where(observed, pinball, 0.0).sum() / count
+        if kind in distributions.COUNT_LOSSES:
+            actual = unscale(target, batch)  # (B, H) the counts, as the data hold them
+            nll = distributions.window_loss(outputs, batch, actual, kind)  # (B, H)
+            return torch.where(observed, nll, 0.0).sum() / count
         error = torch.where(observed, outputs[..., 0] - target, 0.0)  # (B, H)
         if kind == "mae":
             return error.abs().sum() / count
@@ -187,6 +193,7 @@ def roll_out(
     horizon: int,
     return_weights: bool = False,
     quantiles: Sequence[float] | None = None,
+    distribution: str | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Forecast ``horizon`` steps, feeding the model its own outputs; unscaled.
 
@@ -203,11 +210,14 @@ def roll_out(
         Also return the attention weights.
     quantiles : sequence of float or None
         The model's sorted quantile levels (0.5 among them); its median is fed back.
+    distribution : {"poisson", "negbin", "tweedie"} or None
+        The count likelihood the model was trained on: its parameters are returned.
 
     Returns
     -------
     forecasts : torch.Tensor
-        (B, horizon) in the data's own units, or (B, horizon, Q) with quantiles.
+        (B, horizon) in the data's own units, (B, horizon, Q) with quantiles, or
+        (B, horizon, 2) means and dispersions with a distribution.
     weights : torch.Tensor or None
         (B, horizon, input_size) attention weights when asked for.
     """
@@ -221,6 +231,9 @@ def roll_out(
         target_in = torch.cat([target_in, future[:, :horizon]], dim=-1)  # (B, H, 1 + F)
     median = 0 if quantiles is None else list(quantiles).index(0.5)
     outputs, weights = decode(module, batch, target_in, median, True, return_weights)
+    if distribution is not None:
+        mean, dispersion, _ = distributions.parameters(outputs, batch, distribution)
+        return torch.stack([mean, dispersion], dim=-1), weights  # (B, H, 2)
     if quantiles is None:
         return unscale(outputs[..., 0], batch), weights  # (B, H)
     return unscale(monotone_quantiles(outputs, median), batch), weights  # (B, H, Q)

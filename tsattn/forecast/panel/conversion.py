@@ -41,11 +41,12 @@ __all__ = [
     "TimeAxis",
     "check_magnitude",
     "from_forecasts",
+    "id_values",
     "to_panel",
 ]
 
 
-def to_panel(y: Any, *, name: str = "y", allow_nan: bool = False) -> Panel:
+def to_panel(y: Any, *, name: str = "y", allow_nan: bool = False, freq: Any = None) -> Panel:
     """Validate ``y`` and convert it to a :class:`Panel`; ``y`` itself is never modified.
 
     Parameters
@@ -57,6 +58,9 @@ def to_panel(y: Any, *, name: str = "y", allow_nan: bool = False) -> Panel:
     allow_nan : bool, default=False
         Keep NaN inside the series (missing values to be masked); only a series with no
         observed value is then an error.
+    freq : str, int or None, default=None
+        The frequency a fitted model knows: it dates histories of one or two timestamps, too
+        few to infer one from.
 
     Returns
     -------
@@ -70,11 +74,11 @@ def to_panel(y: Any, *, name: str = "y", allow_nan: bool = False) -> Panel:
         For empty input, NaN or inf, duplicate or irregular timestamps, missing columns.
     """
     if isinstance(y, pd.Series):
-        return from_series(y, name, allow_nan)
+        return from_series(y, name, allow_nan, freq)
     if isinstance(y, pd.DataFrame):
         if any(col in y.columns for col in LONG_COLUMNS[:2]):
-            return from_long(y, name, allow_nan)
-        return from_wide(y, name, allow_nan)
+            return from_long(y, name, allow_nan, freq)
+        return from_wide(y, name, allow_nan, freq)
     if isinstance(y, (list, tuple)):
         raise TypeError(
             f"{name} must be a pandas Series, a DataFrame or a numpy array, got a {type(y).__name__};"
@@ -153,6 +157,15 @@ def _names(names: list) -> pd.Index:
     return index if same else pd.Index(names, dtype=object)
 
 
+def id_values(ids: list, repeats: Any = 1) -> np.ndarray:
+    """Series ids, each repeated, as a column of the ids' own kind.
+
+    Integer ids give an integer column and strings an object column, as the ``unique_id`` of
+    a long ``y`` held them; ids of mixed kinds stay objects.
+    """
+    return np.repeat(_names(list(ids)).to_numpy(), repeats)
+
+
 def _long_frame(forecasts, ids, last, axis, layout, columns) -> pd.DataFrame:
     """A long frame: unique_id, ds and the forecast column(s)."""
     n, horizon = forecasts.shape[:2]
@@ -167,7 +180,7 @@ def _long_frame(forecasts, ids, last, axis, layout, columns) -> pd.DataFrame:
         ds = ds.as_unit(layout.unit)
         if layout.tz:  # aware when the stamps continue an aware ``last``
             ds = ds.tz_localize(layout.tz) if ds.tz is None else ds.tz_convert(layout.tz)
-    frame = pd.DataFrame({ID_COL: np.repeat(np.asarray(ids, dtype=object), horizon), TIME_COL: ds})
+    frame = pd.DataFrame({ID_COL: id_values(ids, horizon), TIME_COL: ds})
     if layout.kind == "series" and columns is None:
         frame[TARGET_COL] = forecasts.reshape(-1)
     elif columns is None:
