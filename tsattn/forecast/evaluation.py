@@ -13,10 +13,11 @@ from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
 from tsattn._validation import check_int
+from tsattn.forecast.comparison import as_matrix, baseline_models
 from tsattn.forecast.metrics import evaluate
-from tsattn.forecast.outputs import point_forecasts
+from tsattn.forecast.outputs import check_levels, point_forecasts
 from tsattn.forecast.panel.checks import first_short
-from tsattn.forecast.panel.conversion import ID_COL, TARGET_COL, TIME_COL, to_panel
+from tsattn.forecast.panel.conversion import ID_COL, TARGET_COL, TIME_COL, id_values, to_panel
 from tsattn.forecast.panel.timegrid import make_grid, time_keys
 from tsattn.forecast.panel.types import Layout, Panel
 from tsattn.forecast.statistics.seasonal import season_from_axis
@@ -45,6 +46,36 @@ def backtest(
     forecasts : pandas.DataFrame
     metrics : pandas.DataFrame or None
     """
+    horizon, step, panel = _windows(estimator, y, n_windows, step, refit, "backtest")
+    name = getattr(estimator, "alias", None) or "forecast"
+    actual = _actual_frame(panel, _actual_values(y, panel))
+    season = season_from_axis(panel.axis)
+    frames, rows = [], []
+    for k in range(1, n_windows + 1):
+        cut = horizon + step * (n_windows - k)
+        history = _drop_last(y, panel.layout, cut)
+        model, context = _at_cutoff(estimator, history, X, static, refit)
+        frame = _forecast_frame(context, point_forecasts(model, X, context), name)
+        frame = frame.merge(actual, on=["unique_id", "ds"], how="left")
+        frame = frame[["unique_id", "ds", "cutoff", "y", name]]
+        frames.append(frame)
+        if not metrics:
+            continue
+        scored = frame.dropna(subset=["y"])
+        train = pd.concat(
+            [part.iloc[: len(part) - cut] for _, part in actual.groupby("unique_id", sort=False)]
+        ).dropna(subset=["y"])
+        pair = (scored[["unique_id", "ds", "y"]], scored[["unique_id", "ds", name]])
+        try:
+            table = evaluate(*pair, train, season, BACKTEST_METRICS)
+        except ValueError:  # mase is undefined where a series is constant in-sample
+            table = evaluate(*pair, metrics=BACKTEST_METRICS[:-1]).assign(mase=np.nan)
+        rows.append({"window": k, "cutoff": frame["cutoff"].max(), **table.iloc[0].to_dict()})
+    return pd.concat(frames, ignore_index=True), pd.DataFrame(rows) if metrics else None
+
+
+def _windows(estimator, y, n_windows, step, refit: bool, what: str):
+    """Checked (horizon, step, panel of y) for ``n_windows`` cutoffs ``step`` apart."""
     if refit:
         horizon = check_int("horizon", estimator.horizon)
         allow_nan = estimator.missing == "mask"
@@ -61,39 +92,55 @@ def backtest(
     if found is not None:
         i = found[0]
         raise ValueError(
-            f"backtest with n_windows={n_windows}, step={step} holds out the last {held_out} values; "
+            f"{what} with n_windows={n_windows}, step={step} holds out the last {held_out} values; "
             f"series {panel.ids[i]!r} has {panel.lengths[i]}, and needs more than "
             f"{held_out + need}. Use fewer windows or a smaller step"
         )
+    return horizon, step, panel
+
+
+def _at_cutoff(estimator, history, X, static, refit: bool):
+    """(model, context) forecasting after ``history``: a clone fitted on it, or the fitted one."""
+    if refit:
+        model = clone(estimator).fit(history, X=X, static=static)
+        return model, model.context_
+    return estimator, estimator.context_.for_histories(history, X, static)
+
+
+def cross_validation(
+    estimator, y, X, static, n_windows, step, level, baselines, refit
+) -> pd.DataFrame:
+    """Forecasts of the model and the baselines from every cutoff; see the mixin's method."""
+    levels = None if level is None else check_levels(level)
+    horizon, step, panel = _windows(estimator, y, n_windows, step, refit, "cross_validation")
+    name = getattr(estimator, "alias", None) or type(estimator).__name__
+    season = estimator.season_length or season_from_axis(panel.axis)
+    models = baseline_models(baselines, horizon, season)
+    names = [name, *models]
+    if len(set(names)) < len(names) or {"y", "cutoff"} & set(names):
+        raise ValueError(
+            f"the models' columns would be {names}: every model needs a name of its own, other "
+            "than y and cutoff (set the forecaster's alias)"
+        )
     actual = _actual_frame(panel, _actual_values(y, panel))
-    season = season_from_axis(panel.axis)
-    frames, rows = [], []
+    frames = []
     for k in range(1, n_windows + 1):
         cut = horizon + step * (n_windows - k)
         history = _drop_last(y, panel.layout, cut)
-        if refit:
-            model = clone(estimator).fit(history, X=X, static=static)
-            context = model.context_
-        else:
-            model = estimator
-            context = estimator.context_.for_histories(history, X, static)
-        frame = _forecast_frame(context, point_forecasts(model, X, context))
+        model, context = _at_cutoff(estimator, history, X, static, refit)
+        frame = _forecast_frame(context, point_forecasts(model, X, context), name)
+        for value in levels or []:
+            lower, upper = model._bounds(X, context, value / 100.0)
+            frame[f"{name}-lo-{format(value, 'g')}"] = lower.reshape(-1)
+            frame[f"{name}-hi-{format(value, 'g')}"] = upper.reshape(-1)
+        for label, baseline in models.items():
+            forecasts = as_matrix(clone(baseline).fit(history).predict(), context.n_series)
+            frame[label] = forecasts.reshape(-1)
         frame = frame.merge(actual, on=["unique_id", "ds"], how="left")
-        frame = frame[["unique_id", "ds", "cutoff", "y", "forecast"]]
-        frames.append(frame)
-        if not metrics:
-            continue
-        scored = frame.dropna(subset=["y"])
-        train = pd.concat(
-            [part.iloc[: len(part) - cut] for _, part in actual.groupby("unique_id", sort=False)]
-        ).dropna(subset=["y"])
-        pair = (scored[["unique_id", "ds", "y"]], scored[["unique_id", "ds", "forecast"]])
-        try:
-            table = evaluate(*pair, train, season, BACKTEST_METRICS)
-        except ValueError:  # mase is undefined where a series is constant in-sample
-            table = evaluate(*pair, metrics=BACKTEST_METRICS[:-1]).assign(mase=np.nan)
-        rows.append({"window": k, "cutoff": frame["cutoff"].max(), **table.iloc[0].to_dict()})
-    return pd.concat(frames, ignore_index=True), pd.DataFrame(rows) if metrics else None
+        bounds = [f"{name}-{side}-{format(v, 'g')}" for side, order in (("lo", -1), ("hi", 1))
+                  for v in (levels or [])[::order]]  # fmt: skip
+        frames.append(frame[["unique_id", "ds", "cutoff", "y", name, *bounds, *models]])
+    return pd.concat(frames, ignore_index=True)
 
 
 def score(estimator, y, X=None) -> float:
@@ -183,8 +230,8 @@ class EvaluationMixin:
         -------
         forecasts : pandas.DataFrame
             Long: ``unique_id``, ``ds``, ``cutoff`` (the last timestamp the model saw), ``y``
-            (actual), ``forecast`` (the median with quantiles). Time-zone-aware timestamps come
-            back naive (local time).
+            (actual), ``forecast`` (the median with quantiles; named ``alias`` when it is set).
+            Time-zone-aware timestamps come back naive (local time).
         metrics : pandas.DataFrame
             One row per window: ``window``, ``cutoff`` (the latest over series), and ``mae``,
             ``rmse``, ``smape`` and ``mase`` (seasonal period from the frequency) as computed
@@ -207,10 +254,97 @@ class EvaluationMixin:
         Returns
         -------
         pandas.DataFrame
-            Long: ``unique_id``, ``ds``, ``cutoff``, ``y`` (actual) and ``forecast``.
+            Long: ``unique_id``, ``ds``, ``cutoff``, ``y`` (actual) and ``forecast`` (or
+            ``alias``).
         """
         check_is_fitted(self, "context_")
         return backtest(self, y, X, static, n_windows, step, refit=False, metrics=False)[0]
+
+    def cross_validation(
+        self, y, X=None, static=None, *, n_windows: int, step: int | None = None, level=None,
+        baselines=(), refit: bool = True,
+    ):  # fmt: skip
+        """Forecasts of this model and statistical baselines from several cutoffs, as statsforecast's.
+
+        Window ``k`` (1..n_windows) cuts ``horizon + step * (n_windows - k)`` values off the end
+        of every series; from the rest, this model and every baseline forecast ``horizon``
+        steps. As statsforecast's ``cross_validation`` (whose default it follows), ``refit``
+        fits a clone of this model at every cutoff (``self`` is left as it is); ``refit=False``
+        forecasts every cutoff with this fitted model (seconds instead of ``n_windows`` fits; the
+        model has seen the later windows' values in its own fit). Baselines are fitted at every
+        cutoff either way (they are cheap). Score the result with
+        :func:`tsattn.evaluate` (``evaluate(cv, train=y)``).
+
+        Parameters
+        ----------
+        y, X, static
+            As for :meth:`fit`; X must cover the whole of y.
+        n_windows : int
+            Number of cutoffs.
+        step : int or None, default=None
+            Steps between cutoffs; None means ``horizon`` (windows do not overlap).
+        level : sequence of float or None, default=None
+            Interval levels in percent (``[80, 95]``): this model's bounds come in
+            ``<name>-lo-<level>`` and ``<name>-hi-<level>`` columns, as :meth:`predict` gives
+            them (needs ``quantiles`` or a count ``loss``). The baselines give points only.
+        baselines : sequence, default=()
+            Statistical forecasters to compare with: instances
+            (``tsattn.SeasonalNaive(season_length=52)``, ``ThetaForecaster``,
+            ``ETSForecaster``; their horizon is set to this model's) or names ("SeasonalNaive",
+            "Naive", "Theta", "ETS"; their season is ``season_length``, or the frequency's).
+        refit : bool, default=True
+            Fit a clone at every cutoff, or forecast them all with this fitted model.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Long: ``unique_id`` (of the ids' own type), ``ds``, ``cutoff`` (each series' last
+            timestamp before the window), ``y`` (actual), this model's forecasts in a column
+            named ``alias`` (``"Seq2SeqForecaster"`` when it is None), its bounds, and one
+            column per baseline named by its class (``SeasonalNaive``, ``ThetaForecaster``,
+            ``ETSForecaster``; ``Naive`` for that name). Time-zone-aware timestamps come back
+            naive.
+        """
+        if refit:
+            self._check_params()
+        else:
+            check_is_fitted(self, "context_")
+        return cross_validation(self, y, X, static, n_windows, step, level, baselines, bool(refit))
+
+    def fitted_values(self, y, X=None, static=None, *, step: int | None = None, n_windows=None):
+        """In-sample forecasts of the training histories, as NeuralForecast's ``predict_insample``.
+
+        The fitted model (no refit) forecasts ``horizon_`` steps from cutoffs ``step`` apart
+        that end at each series' end, from the history up to each cutoff: the forecasts it
+        would have made over its own training data. The model keeps only each series' last
+        values, so ``y`` (and X, static) are given again, as to ``fit``. Residuals are
+        ``y`` minus the forecast column.
+
+        Parameters
+        ----------
+        y, X, static
+            As given to :meth:`fit` (or any histories of the model's series).
+        step : int or None, default=None
+            Steps between cutoffs; None means ``horizon_`` (every value forecast once).
+        n_windows : int or None, default=None
+            Number of cutoffs; None: as many as the shortest series allows (each cutoff needs
+            one value of history).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Long: ``unique_id``, ``ds``, ``cutoff``, ``y`` (actual) and the forecasts in
+            ``alias`` (``"Seq2SeqForecaster"`` when it is None).
+        """
+        check_is_fitted(self, "context_")
+        horizon = self.context_.horizon
+        step = horizon if step is None else check_int("step", step)
+        if n_windows is None:
+            shortest = int(to_panel(y, allow_nan=self.context_.observed_feature).lengths.min())
+            n_windows = max((shortest - 1 - horizon) // step + 1, 1)
+        frame = backtest(self, y, X, static, n_windows, step, refit=False, metrics=False)[0]
+        name = getattr(self, "alias", None) or type(self).__name__
+        return frame.rename(columns={frame.columns[-1]: name})
 
     def score(self, y, X=None):
         """Minus the mean absolute error of :meth:`predict` against the actual values ``y``.
@@ -268,16 +402,16 @@ class EvaluationMixin:
         return permutation_importance(self, y, X, static, n_repeats, random_state)
 
 
-def _forecast_frame(context, forecasts: np.ndarray) -> pd.DataFrame:
-    """(n, H) forecasts as a long frame: unique_id, ds, cutoff, forecast."""
+def _forecast_frame(context, forecasts: np.ndarray, name: str = "forecast") -> pd.DataFrame:
+    """(n, H) forecasts as a long frame: unique_id, ds, cutoff and the forecasts in ``name``."""
     horizon = context.horizon
     future = make_grid(context.axis, context.last, np.ones(context.n_series), horizon)
     return pd.DataFrame(
         {
-            "unique_id": np.repeat(np.asarray(context.ids, dtype=object), horizon),
+            "unique_id": id_values(context.ids, horizon),
             "ds": future.stamps[future.future(horizon).reshape(-1)],
             "cutoff": np.repeat(future.stamps[future.end], horizon),
-            "forecast": forecasts.reshape(-1),
+            name: forecasts.reshape(-1),
         }
     )
 
@@ -287,7 +421,7 @@ def _actual_frame(panel: Panel, values: np.ndarray) -> pd.DataFrame:
     grid = make_grid(panel.axis, panel.last, panel.lengths, 0)
     return pd.DataFrame(
         {
-            "unique_id": np.repeat(np.asarray(panel.ids, dtype=object), panel.lengths),
+            "unique_id": id_values(panel.ids, panel.lengths),
             "ds": grid.stamps[grid.history(panel.lengths)],
             "y": values,
         }

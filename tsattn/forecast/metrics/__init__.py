@@ -1,4 +1,4 @@
-"""Forecast accuracy: point errors, scaled errors, quantile loss and interval coverage.
+"""Forecast accuracy: point errors, scaled errors, quantile loss, CRPS and interval coverage.
 
 The array functions take array-likes of one series (1-D, the horizon) or of many series (2-D,
 series x horizon) and average over all values. ``smape`` is on the 0-200 scale of the M3
@@ -11,11 +11,12 @@ The package is the public face; the functions live in ``point`` (point forecasts
 """
 
 from tsattn.forecast.metrics.point import METRICS, mae, mape, mase, rmse, smape
-from tsattn.forecast.metrics.probabilistic import interval_coverage, pinball_loss
+from tsattn.forecast.metrics.probabilistic import crps, interval_coverage, pinball_loss, scaled_crps
 from tsattn.forecast.metrics.table import evaluate
 
 __all__ = [
     "METRICS",
+    "crps",
     "evaluate",
     "interval_coverage",
     "mae",
@@ -23,5 +24,6 @@ __all__ = [
     "mase",
     "pinball_loss",
     "rmse",
+    "scaled_crps",
     "smape",
 ]

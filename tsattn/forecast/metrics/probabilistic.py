@@ -1,4 +1,4 @@
-"""Probabilistic forecast scores: pinball (quantile) loss and interval coverage.
+"""Probabilistic forecast scores: pinball (quantile) loss, CRPS and interval coverage.
 
 Inputs are checked as the point metrics check theirs (:mod:`~tsattn.forecast.metrics.point`).
 """
@@ -12,7 +12,7 @@ import numpy as np
 
 from tsattn.forecast.metrics.point import _as_values, _pair
 
-__all__ = ["interval_coverage", "pinball_loss"]
+__all__ = ["crps", "interval_coverage", "pinball_loss", "scaled_crps"]
 
 
 def pinball_loss(y_true: Any, q_pred: Any, quantile: float | Sequence[float]) -> float:
@@ -94,3 +94,59 @@ def interval_coverage(y_true: Any, lower: Any, upper: Any) -> float:
             f"lower is above upper at position {where}; pass lower <= upper (swapped arguments?)"
         )
     return float(np.mean((actual >= low) & (actual <= high)))
+
+
+def crps(y_true: Any, q_pred: Any, quantiles: Sequence[float]) -> float:
+    """Continuous ranked probability score, approximated from quantile forecasts.
+
+    The CRPS is the integral over levels ``q`` of twice the pinball loss of the ``q``-quantile;
+    with the forecast's quantiles at ``quantiles`` it is approximated by twice their mean
+    pinball loss (the quantile-grid form GluonTS and Nixtla use). Lower is better; for a point
+    forecast (one level, 0.5) it equals the absolute error.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (horizon,) or (n_series, horizon)
+        Actual values.
+    q_pred : array-like of shape y_true's plus (k,)
+        Quantile forecasts, one column per level.
+    quantiles : sequence of float
+        The k levels, each strictly between 0 and 1 (e.g. 0.05, 0.1, ..., 0.95).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> crps([3.0], [[2.0, 3.0, 4.0]], quantiles=[0.1, 0.5, 0.9])
+    0.13333333333333333
+    """
+    if np.ndim(quantiles) != 1:
+        raise ValueError(f"quantiles must be a 1-D sequence of levels, got {quantiles!r}")
+    return 2.0 * pinball_loss(y_true, q_pred, list(quantiles))
+
+
+def scaled_crps(y_true: Any, q_pred: Any, quantiles: Sequence[float]) -> float:
+    """CRPS (:func:`crps`) divided by the mean absolute actual value, comparable across scales.
+
+    Parameters
+    ----------
+    y_true, q_pred, quantiles
+        As for :func:`crps`.
+
+    Returns
+    -------
+    float
+        ``crps / mean(|y_true|)``, the weighted quantile loss of GluonTS and the scaled CRPS of
+        Nixtla's utilsforecast.
+
+    Raises
+    ------
+    ValueError
+        When every actual value is 0 (nothing to scale by).
+    """
+    scale = float(np.mean(np.abs(_as_values(y_true, "y_true"))))
+    if scale == 0:
+        raise ValueError("y_true is all zeros: scaled_crps divides by its mean absolute value")
+    return crps(y_true, q_pred, quantiles) / scale

@@ -7,6 +7,7 @@ is a model. The elementwise terms are the array metrics' own
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ __all__ = ["evaluate"]
 
 def evaluate(
     actual: pd.DataFrame,
-    forecast: pd.DataFrame,
+    forecast: pd.DataFrame | None = None,
     train: pd.DataFrame | None = None,
     season: int = 1,
     metrics: Sequence[str] = ("smape", "mase"),
@@ -33,14 +34,22 @@ def evaluate(
 
     ``actual`` and ``forecast`` are joined on (``unique_id``, ``ds``) and must cover the same
     pairs. Every forecast column other than the keys is a model (a forecaster's ``predict``
-    gives one column ``y``; Nixtla-style frames give one column per model).
+    gives one column ``y``; Nixtla-style frames give one column per model); interval and
+    quantile columns (``<model>-lo-80``, ``<model>-hi-80``, ``<model>-q-10``) are not models.
+
+    A cross-validation frame (:meth:`tsattn.Seq2SeqForecaster.cross_validation`, or
+    statsforecast's) holds both: pass it alone as ``actual``. Each cutoff's window is then
+    scored on its own, a series' value is its mean over the cutoffs, and ``train`` gives every
+    series' MASE scale.
 
     Parameters
     ----------
     actual : pandas.DataFrame
-        Long frame with ``unique_id``, ``ds`` and the actual values in ``y``.
-    forecast : pandas.DataFrame
-        Long frame with ``unique_id``, ``ds`` and one numeric column per model.
+        Long frame with ``unique_id``, ``ds`` and the actual values in ``y``; with
+        ``forecast`` None, also the models' columns (and a ``cutoff`` column, if any).
+    forecast : pandas.DataFrame or None, default=None
+        Long frame with ``unique_id``, ``ds`` and one numeric column per model; None when
+        ``actual`` holds the forecasts too.
     train : pandas.DataFrame or None, default=None
         Long frame (``unique_id``, ``ds``, ``y``) of the in-sample values; needed for
         ``"mase"``, and must hold every forecast series.
@@ -77,6 +86,8 @@ def evaluate(
     model
     y      1.5   1.0
     """
+    if forecast is None:
+        return _evaluate_combined(actual, train, season, metrics, per_series, models)
     metrics = [check_option("metrics", m, METRICS) for m in _as_list(metrics, "metrics")]
     season = check_int("season", season)
     if not isinstance(per_series, bool | np.bool_):
@@ -119,6 +130,47 @@ def evaluate(
     return result.groupby("model", sort=False)[metrics].mean()
 
 
+# Interval bounds and quantiles of a model, as Nixtla's libraries name them: not models.
+_BOUND_COLUMN = re.compile(r".+-(lo|hi|q)-[0-9.]+$")
+
+
+def _evaluate_combined(frame, train, season, metrics, per_series, models) -> pd.DataFrame:
+    """``evaluate`` of one frame holding the actual values and the forecasts, per cutoff."""
+    _check_long(frame, "actual", (ID_COL, TIME_COL, TARGET_COL), keys=())
+    keys = [ID_COL, TIME_COL] + (["cutoff"] if "cutoff" in frame.columns else [])
+    if models is None:
+        models = [
+            c for c in frame.columns
+            if c not in (*keys, TARGET_COL) and not _BOUND_COLUMN.fullmatch(str(c))
+        ]  # fmt: skip
+        if not models:
+            raise ValueError(
+                "actual holds no forecast column: with forecast=None it must hold the models' "
+                "columns beside unique_id, ds and y (a cross_validation frame)"
+            )
+    models = _as_list(models, "models")
+    groups = frame.groupby("cutoff", sort=True) if "cutoff" in keys else [(None, frame)]
+    parts = []
+    for _, part in groups:
+        parts.append(
+            evaluate(
+                part[[ID_COL, TIME_COL, TARGET_COL]],
+                part[[ID_COL, TIME_COL, *models]],
+                train,
+                season,
+                metrics,
+                per_series=True,
+                models=models,
+            )
+        )
+    table = pd.concat(parts, ignore_index=True)
+    metric_names = [c for c in table.columns if c not in (ID_COL, "model")]
+    table = table.groupby([ID_COL, "model"], sort=False)[metric_names].mean().reset_index()
+    if per_series:
+        return table
+    return table.groupby("model", sort=False)[metric_names].mean()
+
+
 def _as_list(values: Any, name: str) -> list:
     if isinstance(values, str):
         return [values]
@@ -128,7 +180,9 @@ def _as_list(values: Any, name: str) -> list:
     return values
 
 
-def _check_long(frame: Any, name: str, columns: tuple[str, ...]) -> None:
+def _check_long(
+    frame: Any, name: str, columns: tuple[str, ...], keys: tuple = (ID_COL, TIME_COL)
+) -> None:
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"{name} must be a long pandas DataFrame, got {type(frame).__name__}")
     missing = [c for c in columns if c not in frame.columns]
@@ -139,7 +193,7 @@ def _check_long(frame: Any, name: str, columns: tuple[str, ...]) -> None:
         )
     if len(frame) == 0:
         raise ValueError(f"{name} is empty; pass at least one row")
-    duplicated = frame.duplicated([ID_COL, TIME_COL])
+    duplicated = frame.duplicated(list(keys)) if keys else np.zeros(len(frame), dtype=bool)
     if duplicated.any():
         first = frame.loc[duplicated, [ID_COL, TIME_COL]].iloc[0].tolist()
         raise ValueError(
@@ -149,7 +203,10 @@ def _check_long(frame: Any, name: str, columns: tuple[str, ...]) -> None:
 
 def _model_columns(forecast: pd.DataFrame, models: Sequence[str] | None) -> list:
     if models is None:
-        names = [c for c in forecast.columns if c not in (ID_COL, TIME_COL)]
+        names = [
+            c for c in forecast.columns
+            if c not in (ID_COL, TIME_COL) and not _BOUND_COLUMN.fullmatch(str(c))
+        ]  # fmt: skip
         if not names:
             raise ValueError(
                 "forecast has no forecast column: besides unique_id and ds it needs one numeric "
