@@ -44,7 +44,9 @@ from tsattn.forecast.windows.batches import WINDOW_SCALERS
 from tsattn.schedules import LR_SCHEDULES
 from tsattn.translate.vocab import TOKENIZERS
 
-LOSSES = ("mae", "mse", "huber")
+POINT_LOSSES = ("mae", "mse", "huber")
+# Likelihoods of counts on the data's own scale (the forecaster's; see rollout.COUNT_LOSSES).
+LOSSES = (*POINT_LOSSES, "poisson", "negbin", "tweedie")
 MISSING = ("error", "mask")
 COVARIATE_SCALINGS = ("window", "series")
 BASELINES = ("theta", "theta_holt")
@@ -65,6 +67,15 @@ def _kept(check: Callable[[Any], Any]) -> Callable[[str, Any], Any]:
 
 def _random_state(name: str, value: Any) -> Any:
     check_random_state(value, name)
+    return value
+
+
+def _alias(name: str, value: Any) -> Any:
+    """A column name for the forecasts: a non-empty string that is no key column."""
+    if not isinstance(value, str) or not value.strip():
+        raise TypeError(f"{name} must be a non-empty string or None, got {value!r}")
+    if value in ("unique_id", "ds", "cutoff"):
+        raise ValueError(f"{name}={value!r} would name a key column; pick another name")
     return value
 
 
@@ -155,7 +166,11 @@ PARAMETERS: dict[str, Param] = {
         none=True,
     ),
     # training
-    "loss": Param(Options(LOSSES), "training loss on scaled targets"),
+    "loss": Param(
+        Options(LOSSES),
+        "training loss: mae, mse, huber on scaled targets; poisson, negbin, tweedie likelihoods "
+        "of counts",
+    ),
     "teacher_forcing": Param(Boolean(), "train the recursive decoder on the true previous values"),
     "max_epochs": Param(Integer(), "most passes over the training data"),
     "batch_size": Param(Integer(), "samples per optimiser step (all processes together)"),
@@ -192,6 +207,12 @@ PARAMETERS: dict[str, Param] = {
     ),
     "verbose": Param(Boolean(strict=False), "show a progress bar"),
     # the output
+    "alias": Param(
+        Custom(_alias),
+        "name of the forecast column and prefix of the interval columns (Nixtla's style)",
+        none=True,
+        cli=False,
+    ),
     "quantiles": Param(
         Custom(
             _kept(check_quantiles), from_text=_level, metavar="LEVEL", nargs="+", from_list=tuple
@@ -221,6 +242,7 @@ PARAMETERS: dict[str, Param] = {
 REGRESSOR_PARAMETERS: dict[str, Param] = {
     **PARAMETERS,
     "scaler": Param(Options(REGRESSOR_SCALERS), "per-window scaling of inputs and targets"),
+    "loss": Param(Options(POINT_LOSSES), "training loss on scaled targets"),
 }
 
 # ----------------------------------------------------------------------------------------------
