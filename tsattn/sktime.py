@@ -22,6 +22,7 @@ except ImportError as error:  # pragma: no cover - only without the extra
     ) from error
 
 from tsattn.forecast.forecaster import Seq2SeqForecaster
+from tsattn.forecast.panel.axis import infer_freq
 
 __all__ = ["Seq2SeqSktimeForecaster"]
 
@@ -129,15 +130,51 @@ class Seq2SeqSktimeForecaster(BaseForecaster):
 
     def _fit(self, y, X, fh):
         self._keys, long_y = _to_long(y)
+        self._freq = _frequency(y, self.cutoff)
         self._gaps = _gaps(y, self._keys)
-        horizon = int(self._gaps.max()) + _furthest_step(fh, self.cutoff)
+        horizon = int(self._gaps.max()) + _furthest_step(fh, self._cutoff_index())
         self.forecaster_ = Seq2SeqForecaster(horizon, **self.get_params(deep=False))
         self._shape = (isinstance(y, pd.Series), y.name if isinstance(y, pd.Series) else None)
         self._index_names = list(y.index.names)
         self._with_X = X is not None
         long_X = None if X is None else _covariates_long(X, self._keys)
         self.forecaster_.fit(long_y, long_X)
+        # The data forecasts start from: fit's, until update brings later values.
+        self._history = (y, X)
+        self._updated = False
         return self
+
+    def _update(self, y, X=None, update_params=True):
+        """Append the new values; refit on everything (``update_params``) or forecast from them.
+
+        Without refitting, the fitted network forecasts from the new end of every series
+        (:meth:`tsattn.Seq2SeqForecaster.predict` with the updated histories as ``y``), so
+        ``predict`` after ``update`` always starts at the new cutoff.
+        """
+        history_y = _appended(self._history[0], y)
+        history_X = self._history[1]
+        if self._with_X and X is not None:
+            history_X = _appended(history_X, X)
+        if update_params:
+            return self._fit(history_y, history_X, self._fh)
+        keys, _ = _to_long(history_y)
+        if set(keys) != set(self._keys):
+            raise ValueError(
+                "update's y must hold the series fit saw (the same instances and variables); "
+                "fit again to change them"
+            )
+        self._history = (history_y, history_X)
+        self._freq = _frequency(history_y, self.cutoff) or self._freq
+        self._gaps = _gaps(history_y, self._keys)
+        self._updated = True
+        return self
+
+    def _cutoff_index(self) -> pd.Index:
+        """The cutoff with the data's frequency, so fh converts without sktime's freq."""
+        cutoff = self.cutoff
+        if isinstance(cutoff, pd.DatetimeIndex) and cutoff.freq is None and self._freq:
+            return pd.DatetimeIndex(cutoff, freq=self._freq)
+        return cutoff
 
     def _predict(self, fh, X):
         values = self._forecast(fh, X, self.forecaster_.predict, ["y"])[..., 0]
@@ -161,7 +198,7 @@ class Seq2SeqSktimeForecaster(BaseForecaster):
 
     def _forecast(self, fh, X, method, columns) -> np.ndarray:
         """(n_series, len(fh), len(columns)) of ``method``'s long output at the steps of fh."""
-        steps = np.asarray(fh.to_relative(self.cutoff), dtype=np.int64)
+        steps = np.asarray(fh.to_relative(self._cutoff_index()), dtype=np.int64)
         horizon = self.forecaster_.horizon
         if steps.max() + self._gaps.max() > horizon:
             raise ValueError(
@@ -169,8 +206,16 @@ class Seq2SeqSktimeForecaster(BaseForecaster):
                 "again with this fh"
             )
         # A model fit without covariates ignores any X given to predict.
-        long_X = None if X is None or not self._with_X else _covariates_long(X, self._keys)
-        out = method(long_X).sort_values(["unique_id", "ds"], kind="stable")
+        if not self._updated:
+            long_X = None if X is None or not self._with_X else _covariates_long(X, self._keys)
+            out = method(long_X)
+        else:  # forecast from the updated histories; X then covers them too
+            history_y, history_X = self._history
+            if self._with_X and X is not None:
+                history_X = _appended(history_X, X)
+            long_X = _covariates_long(history_X, self._keys) if self._with_X else None
+            out = method(long_X, y=_to_long(history_y, self._keys)[1])
+        out = out.sort_values(["unique_id", "ds"], kind="stable")
         values = out[columns].to_numpy(dtype=float).reshape(len(self._keys), horizon, -1)
         # A series ending `gap` steps before the cutoff reaches step s of fh at its step gap + s.
         rows = self._gaps[:, None] + steps[None, :] - 1  # (n_series, len(fh))
@@ -178,7 +223,7 @@ class Seq2SeqSktimeForecaster(BaseForecaster):
 
     def _frame(self, values, fh, columns, y_like):
         """Lay out as sktime does: rows fh (within instance for panels), a column per variable."""
-        index = fh.to_absolute_index(self.cutoff)
+        index = fh.to_absolute_index(self._cutoff_index())
         instances = list(dict.fromkeys(instance for instance, _ in self._keys))
         variables = list(dict.fromkeys(variable for _, variable in self._keys))
         n_steps = len(index)
@@ -222,6 +267,29 @@ def _furthest_step(fh, cutoff) -> int:
     return int(steps.max())
 
 
+def _frequency(y, cutoff) -> str | None:
+    """The frequency of y's timestamps: the cutoff's, else inferred from y's time points.
+
+    sktime leaves it out of the cutoff where it cannot read it off the index (panels whose
+    instances end at different times, indexes without ``freq``); None for periods and integers,
+    whose steps need no frequency.
+    """
+    if not isinstance(cutoff, pd.DatetimeIndex):
+        return None
+    if cutoff.freq is not None:
+        return cutoff.freqstr
+    times = y.index.get_level_values(-1) if isinstance(y.index, pd.MultiIndex) else y.index
+    grid = pd.DatetimeIndex(times.unique()).sort_values()
+    return infer_freq(grid, "y")
+
+
+def _appended(old, new):
+    """``old`` with the rows of ``new`` added (new values win where both have a row)."""
+    if old is None:
+        return new
+    return new.combine_first(old).sort_index()
+
+
 def _gaps(y, keys) -> np.ndarray:
     """Steps between each series' end and the panel's cutoff: 0 unless a panel's ends differ.
 
@@ -244,8 +312,11 @@ def _times(index: pd.Index) -> pd.Index:
     return index
 
 
-def _to_long(y) -> tuple[list, pd.DataFrame]:
-    """The (instance, variable) keys of every series of y, and y as a long frame keyed by them."""
+def _to_long(y, known: list | None = None) -> tuple[list, pd.DataFrame]:
+    """The (instance, variable) keys of every series of y, and y as a long frame keyed by them.
+
+    With ``known`` keys (fit's), each series keeps its code there: its position in ``known``.
+    """
     frame = y.to_frame() if isinstance(y, pd.Series) else y
     if isinstance(frame.index, pd.MultiIndex):
         instances = frame.index.get_level_values(0)
@@ -257,16 +328,17 @@ def _to_long(y) -> tuple[list, pd.DataFrame]:
     for instance in dict.fromkeys(instances):
         rows = np.asarray(instances == instance) if instance is not None else slice(None)
         for variable in frame.columns:
+            key = (instance, variable)
             parts.append(
                 pd.DataFrame(
                     {
-                        "unique_id": len(keys),
+                        "unique_id": len(keys) if known is None else known.index(key),
                         "ds": times[rows],
                         "y": frame[variable].to_numpy(dtype=float)[rows],
                     }
                 )
             )
-            keys.append((instance, variable))
+            keys.append(key)
     return keys, pd.concat(parts, ignore_index=True)
 
 
