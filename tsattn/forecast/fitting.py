@@ -47,7 +47,8 @@ class FitStepsMixin:
             past=past,
             calendar=calendar,
             centre=self.covariate_scaling == "window",
-            quantiles=levels,
+            # A count likelihood has no quantile outputs: its levels are reported from it.
+            quantiles=None if model_setup.distribution(self.loss) else levels,
             asked_quantiles=asked,
         )
         return options, device
@@ -61,6 +62,7 @@ class FitStepsMixin:
         the run's seed, drawn after the data are prepared.
         """
         preparation, data = self._prepare(options, previous, y, X, static)
+        model_setup.check_count_data(self.loss, data.panel.values)
         seed = draw_seed()
         train, valid = preparation.training_batches(data, self.validation_size, device)
         config = self._build(preparation.settings, train, previous)
@@ -89,7 +91,7 @@ class FitStepsMixin:
             self,
             source_features=probe["source"].shape[-1],
             target_features=probe["target_in"].shape[-1],
-            output_size=len(settings.quantiles or [0]),
+            output_size=model_setup.output_size(self.loss, settings.quantiles),
             input_size=settings.input_size,
             source_covariates=source_covariates,
             target_covariates=target_covariates,
@@ -132,8 +134,9 @@ class FitStepsMixin:
         """Calibrate the quantile bands on ``windows`` and keep the fitted context."""
         settings = preparation.settings
         calibration = conformal.calibrate(
-            self.module_, windows, settings.horizon, settings.quantiles, seed
-        )
+            self.module_, windows, settings.horizon, settings.quantiles, seed,
+            model_setup.distribution(self.loss),
+        )  # fmt: skip
         settings = dataclasses.replace(settings, calibration=calibration)
         self.context_ = ForecastContext(settings, preparation.tails(data))
         self._set_fitted_attributes()
@@ -161,6 +164,10 @@ class FitStepsMixin:
 
     def _restore_state(self, state, tensors) -> None:
         self.context_ = ForecastContext.from_artifacts(state["context"], tensors)
-        if self.module_.config.output_size != len(self.context_.quantiles or [0]):
+        calibration = self.context_.calibration
+        kind = None if calibration is None else calibration.distribution
+        if self.module_.config.output_size != model_setup.output_size(
+            kind or "mae", self.context_.quantiles
+        ):
             raise ValueError("the model's outputs do not match its quantile levels")
         self._set_fitted_attributes()

@@ -131,8 +131,14 @@ class Seq2SeqForecaster(
         without covariates. Costs a second fit when a feature is dropped; skipped without
         validation windows (``validation_size=0``) and with ``warm_start``. The table is in
         ``covariate_selection_``; ``predict`` ignores dropped columns in X. None: keep all.
-    loss : {"mae", "mse", "huber"}, default="mae"
-        Training loss on scaled targets.
+    loss : {"mae", "mse", "huber", "poisson", "negbin", "tweedie"}, default="mae"
+        Training loss: "mae", "mse", "huber" on scaled targets; "poisson", "negbin" (negative
+        binomial) and "tweedie" (power 1.5) are likelihoods of counts (slow-moving sales; ``y``
+        must be >= 0) on the data's own scale: the network's output, scaled back, is a positive
+        mean (``level * exp(z)`` with the log scaler, see
+        :mod:`tsattn.forecast.distributions`), and each window's negative log-likelihood is
+        divided by its level. ``predict`` gives the distribution's median, intervals and
+        quantiles (at the levels ``quantiles`` names) come from it; no pinball loss is trained.
     teacher_forcing : bool, default=False
         For ``decoder="recursive"`` (the direct decoder never reads a previous value): train
         the decoder on the true previous value at every step (teacher forcing) instead of
@@ -183,6 +189,13 @@ class Seq2SeqForecaster(
         monotone (the median plus softplus increments). ``predict`` returns the median,
         :meth:`predict_quantiles` the levels, :meth:`predict_interval` a band calibrated on the
         validation windows.
+    alias : str or None, default=None
+        Name of the forecast column, as Nixtla's libraries name a model: a long frame's
+        forecasts come in ``alias`` (instead of ``y``, which would clash with the actual values
+        on a merge), a Series is named ``alias``, and interval and quantile columns follow
+        Nixtla's names (``<alias>-lo-80``, ``<alias>-hi-80``, ``<alias>-q-10``); backtests
+        and :meth:`cross_validation` name the model's column ``alias``. None keeps ``y``,
+        ``lower``/``upper`` and ``"0.1"``.
 
     Attributes
     ----------
@@ -266,6 +279,7 @@ class Seq2SeqForecaster(
         random_state=None,
         verbose: bool = True,
         quantiles=None,
+        alias: str | None = None,
     ):
         self.horizon = horizon
         self.input_size = input_size
@@ -303,6 +317,7 @@ class Seq2SeqForecaster(
         self.random_state = random_state
         self.verbose = verbose
         self.quantiles = quantiles
+        self.alias = alias
 
     # ------------------------------------------------------------------------------------------
     # fit
