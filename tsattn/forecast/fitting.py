@@ -8,12 +8,15 @@ steps again when it drops a feature.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import warnings
 
 import numpy as np
 import torch
 
 from tsattn.core.seq2seq import CoreConfig
+from tsattn.epoch import capped_validation, mean_loss
 from tsattn.forecast import conformal, model_setup, rollout
 from tsattn.forecast.context import ForecastContext
 from tsattn.forecast.covariates.calendar import check_calendar
@@ -69,6 +72,7 @@ class FitStepsMixin:
         self._train(preparation.settings, config, data, train, valid, seed, device, checkpoint_dir,
                     previous)  # fmt: skip
         self._calibrate(preparation, data, valid if len(valid) else train, seed)
+        self._fall_back_to_baseline(preparation.settings, valid)
         return data, valid
 
     def _prepare(self, options, previous, y, X, static):
@@ -133,6 +137,38 @@ class FitStepsMixin:
     def _calibrate(self, preparation, data, windows: WindowBatches, seed: int) -> None:
         """Calibrate the quantile bands on ``windows`` and keep the fitted context."""
         settings = preparation.settings
+    def _fall_back_to_baseline(self, settings: FittedSettings, valid: WindowBatches) -> None:
+        """Keep the baseline alone where the trained network forecasts it worse.
+
+        The rule: on the validation windows (capped as training caps them), the loss of the
+        trained network is compared with the loss of the baseline's own forecast (the network's
+        output head zeroed, so its correction is none); where the baseline alone is lower, the
+        model keeps the zeroed head, warns, and ``baseline_fallback_`` is True. Nothing is
+        compared without a baseline or validation windows.
+        """
+        if settings.baseline is None or not len(valid):
+            return
+        config = model_setup.training_config(self)
+        windows = capped_validation(valid, config)
+        loss = rollout.make_loss(
+            self.loss, settings.quantiles, free_running=not self.teacher_forcing
+        )
+        alone = copy.deepcopy(self.module_)
+        with torch.no_grad():
+            for parameter in alone.head.parameters():
+                parameter.zero_()
+        trained = mean_loss(self.module_, loss, windows, config.batch_size)
+        baseline = mean_loss(alone, loss, windows, config.batch_size)
+        if baseline < trained:
+            warnings.warn(
+                f"the trained network's validation loss ({trained:.4g}) is above its baseline's "
+                f"alone ({baseline:.4g}): the model forecasts the {settings.baseline!r} baseline "
+                "without correction (baseline_fallback_ is True)",
+                UserWarning,
+                stacklevel=4,
+            )
+            self.module_ = alone
+
         calibration = conformal.calibrate(
             self.module_, windows, settings.horizon, settings.quantiles, seed,
             model_setup.distribution(self.loss),
@@ -157,6 +193,10 @@ class FitStepsMixin:
 
     # ------------------------------------------------------------------------------------------
     # save / load
+        # A zeroed output head is the baseline alone (_fall_back_to_baseline), also when loaded.
+        self.baseline_fallback_ = context.baseline is not None and all(
+            not bool(parameter.detach().any()) for parameter in self.module_.head.parameters()
+        )
 
     def _state_artifacts(self):
         state, tensors = self.context_.to_artifacts()

@@ -41,10 +41,15 @@ class Seq2SeqForecaster(
         Theta method's 90% autocorrelation test; one of more than one but fewer than two
         seasons takes the indices of the one season it has (no test can find a season there,
         and last year's peak is the best evidence of the next); shorter series are not
-        adjusted. None takes the period from the frequency (12 for monthly, 4 quarterly, 52
-        weekly, 7 daily, 24 hourly; 1 for integer or numpy time axes); 1 switches the
+        adjusted. The indices come from each series' last 6 seasons and the test runs on its
+        last 10 (seasons drift over long histories). None takes the period from the frequency
+        (12 for monthly, 4 quarterly, 52 weekly, 7 daily; 1 for integer or numpy time axes);
+        sub-daily data (steps of 5 minutes to 12 hours) has two seasons, the day and the week,
+        adjusted one after the other as MSTL does (the week's day levels, then the day's
+        shape), and ``season_length_`` is then the week (336 half-hours); a ``season_length``
+        equal to the week of sub-daily data is adjusted the same way. 1 switches the
         adjustment off. ``fit`` warns when 80% of the series or more are shorter than the
-        horizon plus one season.
+        horizon plus one season (the day for sub-daily data).
     missing : {"error", "mask"}, default="error"
         NaN in ``y``: "error" refuses them; "mask" keeps them out of the scaling, the encoder
         input (which gets a 0/1 "observed" feature) and the loss, so gaps need no imputation.
@@ -318,6 +323,7 @@ class Seq2SeqForecaster(
         self.verbose = verbose
         self.quantiles = quantiles
         self.alias = alias
+        self.keep_covariates = keep_covariates
 
     # ------------------------------------------------------------------------------------------
     # fit

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 from tsattn.forecast.covariates.design import Design, apply_design, fit_design, future_design
@@ -33,16 +34,36 @@ from tsattn.forecast.panel.types import Panel
 from tsattn.forecast.params import default_input_size, resolve_scaler, short_history_warning
 from tsattn.forecast.state import FittedSettings, SeriesState
 from tsattn.forecast.statistics.baseline import baseline_states
-from tsattn.forecast.statistics.seasonal import deseasonalize, season_from_axis
+from tsattn.forecast.statistics import seasonal
+from tsattn.forecast.statistics.seasonal import (
+    adjustment_seasons,
+    apply_indices,
+    deseasonalize,
+    seasons_from_axis,
+)
 from tsattn.forecast.windows.batches import WindowBatches, forecast_windows, training_windows
 
 
 def adjusted_histories(
-    panel: Panel, season_length: int, baseline: str | None
+    panel: Panel,
+    season_length: int | tuple[int, int],
+    baseline: str | None,
+    known_indices: np.ndarray | None = None,
 ) -> tuple[Panel, np.ndarray, np.ndarray | None]:
-    """The seasonally adjusted panel, its (n, m) indices and the baseline's states at every value."""
+    """The seasonally adjusted panel, its (n, m) indices and the baseline's states at every value.
+
+    ``season_length``: the period, or (day, week) for two seasons
+    (:func:`~tsattn.forecast.statistics.seasonal.deseasonalize`). ``known_indices``: (n, m)
+    indices to use instead of estimating them, NaN rows where they are to be estimated.
+    """
     values, indices = deseasonalize(panel.values, panel.offsets, season_length)
     panel = dataclasses.replace(panel, values=values)
+    if known_indices is not None:
+        known = ~np.isnan(known_indices).any(axis=1)
+        if known.any():
+            indices = indices.copy()
+            indices[known] = known_indices[known]
+            values = apply_indices(panel.values, panel.offsets, indices)
     states = None if baseline is None else baseline_states(panel.values, panel.offsets, baseline)
     return panel, indices, states
 
@@ -110,8 +131,12 @@ class HistoryPreparation:
             )
         design = fit_design(panel, X, static, options.past, options.calendar, centre=options.centre)
         season = options.season_length
-        season = season_from_axis(panel.axis) if season is None else season
-        panel, indices, states = adjusted_histories(panel, season, options.baseline)
+        if season is None:
+            seasons = seasons_from_axis(panel.axis)
+        else:
+            seasons = adjustment_seasons(season, panel.axis)
+        season = seasons[0]  # the shortest season, for the short-history warning
+        panel, indices, states = adjusted_histories(panel, seasons, options.baseline)
         input_size = options.input_size
         if input_size is None:
             input_size = default_input_size(panel.lengths, options.horizon)
@@ -168,14 +193,60 @@ class HistoryPreparation:
         if known_static is not None:
             design = dataclasses.replace(design, spec=settings.spec, static=known_static)
         adjusted, indices, states = adjusted_histories(
-            panel, settings.season_length, settings.baseline
+            panel,
+            adjustment_seasons(settings.season_length, panel.axis),
+            settings.baseline,
+            known_indices=indices,
         )
         return PreparedData(adjusted, design, indices, states)
+        known, shift = self._known_series(panel)
+        indices = None
+        if known.any():
+            fitted_indices = fitted.seasonal_indices[np.maximum(known, 0)]  # (n, m)
+            m = fitted_indices.shape[1]
+            columns = (np.arange(m)[None, :] + shift[:, None]) % m  # phases from the new ends
+            indices = np.take_along_axis(fitted_indices, columns, axis=1)
+            # Known series long enough for the fit's own rule estimate their indices afresh.
+            fresh = (known < 0) | (panel.lengths >= seasonal.TESTED_SEASONS * m)
+            indices[fresh] = np.nan
 
     def _static_rows(self, ids: list) -> np.ndarray:
         """The encoded static features of series seen in ``fit``, in the order of ``ids``."""
+        if states is not None and fitted.baseline_end is not None:
+            # A known series that ends where it ended in fit keeps the state of its whole
+            # history rather than one of the short history given.
+            same_end = (known >= 0) & (shift == 0)
+            states[adjusted.offsets[1:][same_end] - 1] = fitted.baseline_end[known[same_end]]
+        self._warn_new_short(panel, known)
         position = {sid: i for i, sid in enumerate(self.fitted.ids)}
         new = [sid for sid in ids if sid not in position]
+    def _known_series(self, panel: Panel) -> tuple[np.ndarray, np.ndarray]:
+        """For every series of ``panel``: its position in fit (-1: new), and its steps past it.
+
+        The steps count how far the new history ends after the fitted one (0: the same end;
+        only datetime and period axes are counted, others read as unknown series).
+        """
+        fitted = self.fitted
+        position = {sid: i for i, sid in enumerate(fitted.ids)}
+        known = np.array([position.get(sid, -1) for sid in panel.ids], dtype=np.int64)
+        shift = np.zeros(len(known), dtype=np.int64)
+        if panel.axis.kind not in ("datetime", "period") or not isinstance(panel.axis.freq, str):
+            return np.full(len(known), -1, dtype=np.int64), shift
+        for i, (k, last) in enumerate(zip(known, panel.last, strict=True)):
+            if k >= 0:
+                shift[i] = _steps_between(fitted.last[k], last, panel.axis)
+        return known, shift
+
+    def _warn_new_short(self, panel: Panel, known: np.ndarray) -> None:
+        """Warn, as fit does, where most series not seen in fit are too short."""
+        new = known < 0
+        if not new.any():
+            return
+        season = adjustment_seasons(self.settings.season_length, panel.axis)[0]
+        warning = short_history_warning(panel.lengths[new], self.settings.horizon, season)
+        if warning is not None:
+            warnings.warn("series not seen in fit: " + warning, UserWarning, stacklevel=5)
+
         if new:
             raise ValueError(
                 f"series {new[:5]} were not seen in fit and the model reads static features: "
@@ -287,4 +358,13 @@ def _tail_rows(offsets: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """Positions of every series' last ``keep`` values in a panel with ``offsets``."""
     starts = offsets[1:] - keep  # (n,)
     within = np.arange(keep.sum()) - np.repeat(np.cumsum(keep) - keep, keep)
+def _steps_between(start: Any, end: Any, axis) -> int:
+    """Steps of the axis' frequency from ``start`` to ``end`` (negative when ``end`` is before)."""
+    if axis.kind == "period":
+        return int((pd.Period(end, freq=axis.freq) - pd.Period(start, freq=axis.freq)).n)
+    first, second = sorted([pd.Timestamp(start), pd.Timestamp(end)])
+    steps = len(pd.date_range(first, second, freq=axis.freq)) - 1
+    return steps if pd.Timestamp(end) >= pd.Timestamp(start) else -steps
+
+
     return np.repeat(starts, keep) + within

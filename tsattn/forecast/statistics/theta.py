@@ -14,7 +14,8 @@ method.
 
 A training window needs the forecast from its own origin, from all the history before it, so
 the statistics are computed once for every prefix of every series: running sums give the
-slope; SES runs over a grid of weights at once, keeping each weight's running error. The result
+slope; SES runs as one linear filter over time for each weight of a grid, with each weight's
+running error from cumulative sums, so no step of the history is a Python loop. The result
 is four numbers per panel value (level, weight, slope, count), not a forecast per window.
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from scipy.signal import lfilter
 
 from tsattn.forecast.statistics.series_blocks import prefix_states
 
@@ -71,34 +73,42 @@ def _block_states(block: np.ndarray) -> np.ndarray:
         out=np.zeros_like(denominator),
         where=denominator > 1e-12,
     )
-    # SES for every weight at once, with the initial level that minimises the squared one-step
-    # errors (as forecast::thetaf and statsforecast estimate it): the level and every error are
-    # linear in the initial level l0, so the errors are tracked as r - c * l0 (r: the error with
-    # l0 = 0; c: (1 - alpha)^k, what is left of l0 after k updates) and the best l0 of every
-    # prefix comes from three running sums, S_rc / S_cc, with error S_rr - S_rc^2 / S_cc.
-    alphas = ALPHAS[None, :]  # (1, A)
-    shape = (n, len(ALPHAS))
-    level0 = np.zeros(shape)  # (n, A) the level if l0 were 0
-    left = np.ones(shape)  # (n, A) the coefficient of l0 in the level
-    s_rr, s_rc, s_cc = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-    best_level = np.zeros((n, width))
-    best_alpha = np.ones((n, width))
-    rows = np.arange(n)
-    for step in range(width):
-        seen, value = observed[:, step][:, None], y[:, step][:, None]  # (n, 1) each
-        r = value - level0  # (n, A)
-        s_rr = np.where(seen, s_rr + r * r, s_rr)
-        s_rc = np.where(seen, s_rc + r * left, s_rc)
-        s_cc = np.where(seen, s_cc + left * left, s_cc)
-        level0 = np.where(seen, level0 + alphas * r, level0)
-        left = np.where(seen, left * (1 - alphas), left)
-        start = np.divide(s_rc, s_cc, out=np.zeros(shape), where=s_cc > 0)  # (n, A) best l0
-        error = s_rr - s_rc * start  # (n, A)
-        # Ties (too few values to tell weights apart) go to the smallest weight.
-        choice = np.argmin(error, axis=1)  # (n,)
-        best_level[:, step] = (level0 + left * start)[rows, choice]
-        best_alpha[:, step] = ALPHAS[choice]
-    return np.stack([best_level, best_alpha, slope, count], axis=-1).astype(np.float32)
+    # SES for every weight, with the initial level that minimises the squared one-step errors
+    # (as forecast::thetaf and statsforecast estimate it): the level and every error are linear
+    # in the initial level l0, so the errors are tracked as r - c * l0 (r: the error with l0 = 0;
+    # c = (1 - alpha)^k, what is left of l0 after k updates) and the best l0 of every prefix
+    # comes from three running sums, S_rc / S_cc, with error S_rr - S_rc^2 / S_cc. Missing
+    # values change nothing, so the recursion runs over each row's observed values only (moved
+    # to the left), as one linear filter over time per weight, and the states are read back at
+    # every step from the last observed value before it.
+    seen = np.cumsum(observed, axis=1)  # (n, T) values observed up to each step
+    compact = np.zeros((n, max(int(seen[:, -1].max()), 1)))  # (n, K)
+    row, step = np.nonzero(observed)
+    compact[row, seen[row, step] - 1] = y[row, step]
+    k = np.arange(compact.shape[1], dtype=np.float64)  # (K,)
+    best_error = np.full(compact.shape, np.inf)
+    best_level = np.zeros(compact.shape)
+    best_alpha = np.full(compact.shape, ALPHAS[0])
+    # Ascending weights and a strict comparison: ties (too few values to tell weights apart) go
+    # to the smallest weight.
+    for alpha in ALPHAS:
+        level0 = lfilter([alpha], [1.0, alpha - 1.0], compact, axis=1)  # (n, K) level if l0 = 0
+        r = compact - np.concatenate([np.zeros((n, 1)), level0[:, :-1]], axis=1)
+        left = (1 - alpha) ** k  # (K,) the coefficient of l0 before each update
+        s_rc = np.cumsum(r * left, axis=1)
+        s_cc = np.cumsum(left * left)  # (K,) at least 1
+        start = s_rc / s_cc  # (n, K) best l0
+        error = np.cumsum(r * r, axis=1) - s_rc * start
+        better = error < best_error
+        best_error = np.where(better, error, best_error)
+        best_level = np.where(better, level0 + left * (1 - alpha) * start, best_level)
+        best_alpha = np.where(better, alpha, best_alpha)
+    # Back on the time axis: before any value the level is 0 and the weight the smallest.
+    last = np.maximum(seen - 1, 0)  # (n, T)
+    rows = np.arange(n)[:, None]
+    level = np.where(seen > 0, best_level[rows, last], 0.0)
+    alpha = np.where(seen > 0, best_alpha[rows, last], ALPHAS[0])
+    return np.stack([level, alpha, slope, count], axis=-1).astype(np.float32)
 
 
 def theta_forecast(states: torch.Tensor, horizon: int) -> torch.Tensor:
