@@ -29,7 +29,8 @@ def long_y():
 
 @pytest.fixture(scope="module")
 def model(long_y):
-    return Seq2SeqForecaster(**tiny(quantiles=(0.1, 0.25, 0.5, 0.75, 0.9), alias="net", season_length=1)).fit(long_y)
+    levels = (0.1, 0.25, 0.5, 0.75, 0.9)
+    return Seq2SeqForecaster(**tiny(quantiles=levels, alias="net", season_length=1)).fit(long_y)
 
 
 def test_default_keeps_the_y_column_and_integer_ids_stay_integer(long_y):
