@@ -45,7 +45,9 @@ CHECKPOINT_FILE = files.FileFormat(
 )
 
 
-def checkpoint_fingerprint(params: dict, *arrays: np.ndarray) -> dict:
+def checkpoint_fingerprint(
+    params: dict, *arrays: np.ndarray, start: dict[str, torch.Tensor] | None = None
+) -> dict:
     """What a checkpoint must match to be resumed: the parameters and a hash of the data.
 
     Parameters
@@ -54,11 +56,15 @@ def checkpoint_fingerprint(params: dict, *arrays: np.ndarray) -> dict:
         JSON-ready constructor parameters; ``verbose`` is left out (it changes nothing learnt).
     *arrays : numpy.ndarray
         The training data as the estimator holds it.
+    start : dict of torch.Tensor or None, default=None
+        The weights training starts from where they are not the seed's (a warm start): a
+        checkpoint of a warm start from another model is then another run.
 
     Returns
     -------
     dict
-        ``{"params": ..., "data": {"shapes": ..., "sha256": ...}}``.
+        ``{"params": ..., "data": {"shapes": ..., "sha256": ...}}``, with ``"start"`` (a hash
+        of the starting weights) where ``start`` is given.
     """
     digest = hashlib.sha256()
     shapes = []
@@ -68,7 +74,20 @@ def checkpoint_fingerprint(params: dict, *arrays: np.ndarray) -> dict:
         digest.update(array.reshape(-1).view(np.uint8))
         shapes.append(list(array.shape))
     kept = {key: value for key, value in params.items() if key != "verbose"}
-    return {"params": kept, "data": {"shapes": shapes, "sha256": digest.hexdigest()}}
+    found = {"params": kept, "data": {"shapes": shapes, "sha256": digest.hexdigest()}}
+    if start is not None:
+        found["start"] = weights_digest(start)
+    return found
+
+
+def weights_digest(weights: dict[str, torch.Tensor]) -> str:
+    """SHA-256 of a module's weights: every tensor's name, dtype, shape and bytes."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(weights.items()):
+        array = np.ascontiguousarray(tensor.detach().cpu().numpy())
+        digest.update(f"{name}{array.dtype.str}{array.shape}".encode())
+        digest.update(array.reshape(-1).view(np.uint8))
+    return digest.hexdigest()
 
 
 def full_fingerprint(module, train_data, valid_data, config, fingerprint: dict | None) -> dict:
@@ -374,6 +393,8 @@ def _difference(stored: dict, current: dict) -> str:
         return "parameters: " + ", ".join(
             f"{k}={old.get(k)!r} there, {new.get(k)!r} here" for k in changed[:5]
         )
+    if stored.get("start") != current.get("start"):
+        return "starting weights (a warm start from another model)"
     old, new = stored.get("data", {}), current.get("data", {})
     if old.get("shapes") != new.get("shapes"):
         return f"data (arrays of shapes {old.get('shapes')} there, {new.get('shapes')} here)"

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from tsattn.forecast.covariates.rows import rows_of_series
 from tsattn.forecast.panel.conversion import from_forecasts
 from tsattn.forecast.preparation import HistoryPreparation
 from tsattn.forecast.state import (
@@ -77,8 +78,28 @@ class ForecastContext:
         return ForecastContext(self.settings, preparation.tails(preparation.prepare(y, X, static)))
 
     def window_batches(self, X: Any, device: torch.device) -> WindowBatches:
-        """The one window after every series' end, with the horizon's covariates from ``X``."""
-        return self.preparation().forecast_batches(self.series, X, device)
+        """The one window after every series' end, with the horizon's covariates from ``X``.
+
+        Rows of ``X`` of other series are ignored where it holds every series forecast.
+
+        Raises
+        ------
+        ValueError
+            Where a series has no observed value in its input window (``missing="mask"``):
+            nothing gives its forecast a level.
+        """
+        series = self.series
+        observed = np.add.reduceat(~np.isnan(series.values), series.offsets[:-1]) > 0  # (n,)
+        if not observed.all():
+            unseen = [series.ids[i] for i in np.flatnonzero(~observed)]
+            raise ValueError(
+                f"series {unseen[:5]}{' ...' if len(unseen) > 5 else ''} have no observed value "
+                f"in their last {self.settings.input_size} steps, the window the model reads: "
+                "a forecast from it would have no level to follow. Forecast them from histories "
+                "with values in that window (predict(y=...)), or leave them out"
+            )
+        X = rows_of_series(X, series.layout, series.ids)
+        return self.preparation().forecast_batches(series, X, device)
 
     def reseasonalize(self, forecasts: np.ndarray) -> np.ndarray:
         """(n, H) or (n, H, Q) adjusted forecasts times each series' seasonal indices."""

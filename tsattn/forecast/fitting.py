@@ -118,9 +118,11 @@ class FitStepsMixin:
         if checkpoint_dir is not None:
             design, panel = data.design, data.panel
             arrays = [a for a in (design.history, design.static) if a is not None]
+            # A warm start resumes only its own run: the weights it starts from are part of it.
             fingerprint = checkpoint_fingerprint(
-                params_to_json(self.get_params()), panel.values, panel.offsets, *arrays
-            )
+                params_to_json(self.get_params()), panel.values, panel.offsets, *arrays,
+                start=None if previous is None else self.module_.state_dict(),
+            )  # fmt: skip
         self._fit_module(
             config,
             rollout.make_loss(self.loss, settings.quantiles, free_running=not self.teacher_forcing),

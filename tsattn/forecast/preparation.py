@@ -28,6 +28,7 @@ import pandas as pd
 import torch
 
 from tsattn.forecast.covariates.design import Design, apply_design, fit_design, future_design
+from tsattn.forecast.covariates.rows import rows_of_series
 from tsattn.forecast.panel.checks import check_lengths
 from tsattn.forecast.panel.conversion import to_panel
 from tsattn.forecast.panel.types import Panel
@@ -170,7 +171,7 @@ class HistoryPreparation:
         fitted covariate spec.
         """
         settings, fitted = self.settings, self.fitted
-        panel = to_panel(y, allow_nan=settings.observed_feature)
+        panel = to_panel(y, allow_nan=settings.observed_feature, freq=fitted.axis.freq)
         if training:
             check_lengths(panel, settings.horizon)
         if panel.axis.kind != fitted.axis.kind or panel.axis.freq != fitted.axis.freq:
@@ -189,7 +190,7 @@ class HistoryPreparation:
         if spec.static and static is None:
             known_static = self._static_rows(panel.ids)
             spec = dataclasses.replace(spec, static=())
-        design = apply_design(spec, panel, X, static)
+        design = apply_design(spec, panel, rows_of_series(X, panel.layout, panel.ids), static)
         if known_static is not None:
             design = dataclasses.replace(design, spec=settings.spec, static=known_static)
         adjusted, indices, states = adjusted_histories(

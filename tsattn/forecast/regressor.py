@@ -22,6 +22,7 @@ from tsattn.core.seq2seq import CoreConfig, Seq2Seq
 from tsattn.estimator import Seq2SeqEstimator, in_chunks
 from tsattn.forecast import model_setup, rollout
 from tsattn.forecast.panel.checks import check_magnitude
+from tsattn.forecast.state import MAX_STEPS
 from tsattn.forecast.windows.arrays import ArrayBatches, covariate_statistics, make_windows
 from tsattn.parameters import REGRESSOR_PARAMETERS, check_params
 from tsattn.training import resolve_device
@@ -341,6 +342,7 @@ class Seq2SeqRegressor(RegressorMixin, Seq2SeqEstimator):
         return state, tensors
 
     def _restore_state(self, state, tensors) -> None:
+        _check_saved_sizes(state, tensors, self.module_.config)
         self.segment_length_ = self.module_.config.segment_length
         self.n_features_in_ = state["n_features_in_"]
         if "feature_names_in_" in state:
@@ -398,3 +400,32 @@ def _may_use_cuda(device) -> bool:
     if isinstance(device, str):
         return device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
     return False
+
+
+def _check_saved_sizes(state: dict, tensors: dict, config: CoreConfig) -> None:
+    """Refuse a model file whose sizes disagree with its core and tensors (crafted or damaged).
+
+    ``n_channels_`` is the core's input width and the covariate statistics' length plus one;
+    ``input_size_`` is the windows' length ``n_features_in_``; ``horizon_`` is 1 for a single
+    output and at most :data:`~tsattn.forecast.state.MAX_STEPS` (nothing else sizes it).
+    """
+    sizes = {k: state[k] for k in ("n_features_in_", "input_size_", "n_channels_", "horizon_")}
+    for name, value in sizes.items():
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_STEPS:
+            raise ValueError(f"{name} {value!r} is not a size in [1, {MAX_STEPS}]")
+    if sizes["n_channels_"] != config.source_features:
+        raise ValueError(
+            f"n_channels_ {sizes['n_channels_']} differs from the core's "
+            f"{config.source_features} input features"
+        )
+    if sizes["input_size_"] != sizes["n_features_in_"]:
+        raise ValueError("input_size_ differs from n_features_in_ (the windows' length)")
+    for name in ("covariate_loc", "covariate_scale"):
+        if tuple(tensors[name].shape) != (sizes["n_channels_"] - 1,):
+            raise ValueError(
+                f"{name} has shape {tuple(tensors[name].shape)} for {sizes['n_channels_']} channels"
+            )
+    if not isinstance(state["single_output"], bool):
+        raise ValueError(f"single_output {state['single_output']!r} is not a boolean")
+    if state["single_output"] and sizes["horizon_"] != 1:
+        raise ValueError(f"a single-output model has horizon_ {sizes['horizon_']}, not 1")

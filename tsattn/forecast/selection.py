@@ -18,6 +18,7 @@ from sklearn.utils import check_random_state as sklearn_random_state
 
 from tsattn._validation import check_random_state
 from tsattn.forecast.covariates.calendar import check_calendar
+from tsattn.forecast.covariates.rows import NamedColumns, array_column_names
 from tsattn.forecast.covariates.spec import check_past_covariates
 from tsattn.forecast.importance import feature_blocks, importance_table
 from tsattn.forecast.windows.batches import WindowBatches
@@ -95,8 +96,12 @@ def _without_columns(X: Any, drop: set, names: list) -> Any:
         return X
     if len(set(names) - drop) == 0:
         return None
-    if isinstance(X, np.ndarray):  # columns named x0, x1, ... by position
-        return X[..., [j for j in range(X.shape[-1]) if f"x{j}" not in drop]]
+    if isinstance(X, np.ndarray) and X.ndim > 1:
+        # The kept columns keep their names (x1 stays x1, not x0): predict reads them by name
+        # from the whole X it is given, so a renumbered column would be another column there.
+        every = array_column_names(X, X.shape[-1])
+        keep = [j for j, name in enumerate(every) if name not in drop]
+        return NamedColumns.of(np.asarray(X)[..., keep], [every[j] for j in keep])
     if isinstance(X.columns, pd.MultiIndex):
         return X.loc[:, ~X.columns.get_level_values(-1).isin(list(drop))]
     return X[[c for c in X.columns if c not in drop]]

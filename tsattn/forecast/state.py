@@ -31,6 +31,15 @@ from tsattn.forecast.windows.batches import WINDOW_SCALERS
 
 # Arrays of the series state are saved as tensors named "context.<field>".
 TENSOR_PREFIX = "context."
+# Most steps a saved horizon or input size may have. Nothing else in a model file is sized by
+# them, so a crafted file could otherwise make predict allocate windows of any length; no
+# model trains on windows of 100,000 steps (its recursion alone would take days per epoch).
+MAX_STEPS = 100_000
+
+
+def _steps(value: Any) -> bool:
+    """Whether ``value`` is a whole number of steps in [1, MAX_STEPS]."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_STEPS
 
 
 @dataclass(frozen=True)
@@ -125,6 +134,14 @@ def _load_last(state: dict, tensors: dict) -> list:
     return [_stamp_from_json(t, axis, state.get("last_tz")) for t in state["last"]]
 
 
+def _load_axis(state: dict, tensors: dict) -> TimeAxis:
+    axis = TimeAxis(**state["axis"])
+    if axis.kind == "datetime" and state.get("last"):
+        # Whether X's stamps must be aware: as the series' last stamps are (saved with offsets).
+        axis.aware = pd.Timestamp(state["last"][0]).tz is not None
+    return axis
+
+
 def _setting(saved: Saved, valid: Callable[[Any], bool] | None = None, rule: str = "") -> Any:
     """A field of :class:`FittedSettings`: how it is saved, and what values it may take."""
     return field(metadata={"saved": saved, "valid": valid, "rule": rule})
@@ -143,8 +160,8 @@ def _series_part(saved: Saved, rows: str | None = None, default: Any = ...) -> A
 class FittedSettings:
     """The settings ``fit`` decided once; forecasts of new histories keep them."""
 
-    horizon: int = _setting(_json("horizon", int), lambda v: v >= 1, "must be >= 1")
-    input_size: int = _setting(_json("input_size", int), lambda v: v >= 1, "must be >= 1")
+    horizon: int = _setting(_json("horizon", int), _steps, f"must lie in [1, {MAX_STEPS}]")
+    input_size: int = _setting(_json("input_size", int), _steps, f"must lie in [1, {MAX_STEPS}]")
     scaler: str = _setting(_json("scaler"), lambda v: v in WINDOW_SCALERS, "is unknown")
     nonnegative: bool = _setting(_json("nonnegative", bool))
     # missing="mask": the encoder reads a 0/1 "observed" feature
@@ -175,10 +192,7 @@ class SeriesState:
 
     ids: list = _series_part(_json("ids", list))
     last: list = _series_part(Saved(_dump_last, _load_last), "series")
-    axis: TimeAxis = _series_part(
-        Saved(lambda axis: ({"axis": axis.to_json()}, {}),
-              lambda state, tensors: TimeAxis(**state["axis"])),
-    )  # fmt: skip
+    axis: TimeAxis = _series_part(Saved(lambda axis: ({"axis": axis.to_json()}, {}), _load_axis))
     layout: Layout = _series_part(
         Saved(lambda layout: ({"layout": layout.to_json()}, {}),
               lambda state, tensors: Layout.from_json(state["layout"])),

@@ -19,7 +19,32 @@ from tsattn.forecast.panel.conversion import ID_COL, TIME_COL
 from tsattn.forecast.panel.timegrid import key_label, time_keys
 from tsattn.forecast.panel.types import TimeAxis
 
-__all__ = ["Rows", "lookup", "x_rows"]
+__all__ = ["NamedColumns", "Rows", "array_column_names", "lookup", "rows_of_series", "x_rows"]
+
+
+class NamedColumns(np.ndarray):
+    """An array X whose columns (its last axis) are named ``names``, not ``x0, x1, ...``.
+
+    What remains of an array X when some of its columns are left out (covariate selection):
+    the kept ones keep the names, and so the positions, they have in the whole X.
+    """
+
+    names: tuple = ()
+
+    @classmethod
+    def of(cls, values: np.ndarray, names: list) -> NamedColumns:
+        """``values`` viewed with its columns named ``names``."""
+        if np.shape(values)[-1] != len(names):
+            raise ValueError(f"{len(names)} names for {np.shape(values)[-1]} columns")
+        named = np.asarray(values).view(cls)
+        named.names = tuple(names)
+        return named
+
+
+def array_column_names(X: np.ndarray, n_columns: int) -> list:
+    """The names of an array X's columns: its own (:class:`NamedColumns`) or x0, x1, ..."""
+    names = getattr(X, "names", ())
+    return list(names) if len(names) == n_columns else [f"x{j}" for j in range(n_columns)]
 
 
 @dataclass(frozen=True)
@@ -124,12 +149,14 @@ def _array_rows(X: Any, kind: str, n_series: int) -> Rows:
         )
     rows = X.shape[0]
     keys = np.arange(rows, dtype=np.int64)
+    names = array_column_names(X, X.shape[-1])
+    X = np.asarray(X)
     if shared or kind == "array1d":
         values = X if X.ndim == 2 else X[:, 0]
-        frame = pd.DataFrame(values, columns=[f"x{j}" for j in range(values.shape[1])])
+        frame = pd.DataFrame(values, columns=names)
         return Rows(None if kind == "array2d" else np.zeros(rows, dtype=np.int64), keys, frame)
     values = X.transpose(1, 0, 2).reshape(n_series * rows, X.shape[2])  # series-major
-    frame = pd.DataFrame(values, columns=[f"x{j}" for j in range(X.shape[2])])
+    frame = pd.DataFrame(values, columns=names)
     codes = np.repeat(np.arange(n_series, dtype=np.int64), rows)
     return Rows(codes, np.tile(keys, n_series), frame)
 
@@ -200,6 +227,12 @@ def lookup(
 
 
 def _numeric_columns(frame: pd.DataFrame, columns: list) -> pd.DataFrame:
+    absent = [col for col in columns if col not in frame.columns]
+    if absent:
+        raise ValueError(
+            f"X lacks the column(s) {absent}, which the model was fit with and reads over the "
+            f"history (X has {list(frame.columns)[:10]}); pass them"
+        )
     out = {}
     for col in columns:
         series = frame[col]
@@ -212,3 +245,25 @@ def _numeric_columns(frame: pd.DataFrame, columns: list) -> pd.DataFrame:
             )
         out[col] = series
     return pd.DataFrame(out)
+
+
+def rows_of_series(X: Any, layout: Any, ids: list) -> Any:
+    """X without the rows of series other than ``ids``, where X holds rows of every one of them.
+
+    ``predict(y=...)`` forecasts the series of y: an X of every series the model knows serves
+    it, its other series ignored as its other dates are. An X lacking a series of y is left as
+    it is, so that its lookup names what is missing (and any id X has that y has not, a typo).
+    Long and wide (series, covariate) frames only: other formats are not keyed by series id.
+    """
+    if not isinstance(X, pd.DataFrame):
+        return X
+    if layout.kind == "long" and ID_COL in X.columns:
+        present = X[ID_COL]
+    elif layout.kind == "wide" and isinstance(X.columns, pd.MultiIndex):
+        present = pd.Series(X.columns.get_level_values(0))
+    else:
+        return X
+    inside = present.isin(ids).to_numpy()
+    if inside.all() or not pd.Index(ids).isin(present).all():
+        return X
+    return X[inside] if layout.kind == "long" else X.loc[:, inside]

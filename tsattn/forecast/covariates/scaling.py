@@ -36,6 +36,16 @@ def check_range(values: np.ndarray, spec, ids: list, codes: np.ndarray) -> None:
     if not spec.low or not k:
         return
     low, high = np.asarray(spec.low[:k]), np.asarray(spec.high[:k])
+    # A 0/1 flag of fit (kept as it is: location 0, scale 1) takes 0 or 1 only.
+    flags = (low >= 0) & (high <= 1) & (np.asarray(spec.loc[:k]) == 0)
+    flags &= np.asarray(spec.scale[:k]) == 1
+    off = flags & (values != 0) & (values != 1)
+    if off.any():
+        row, col = np.argwhere(off)[0]
+        raise ValueError(
+            f"X column {spec.known[col]!r} was a 0/1 flag in fit but is {values[row, col]:g} "
+            f"for series {ids[codes[row]]!r}; give it 0 or 1"
+        )
     lower, upper = range_limits(low, high)
     bad = (values < lower) | (values > upper)
     if bad.any():

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tsattn.forecast.covariates.scaling import RANGE_SPANS, range_limits
 from tsattn.forecast.panel.checks import check_magnitude
 from tsattn.forecast.panel.conversion import ID_COL
 
@@ -37,8 +38,9 @@ def encode_static(static: Any, ids: list) -> tuple[np.ndarray, list]:
     matrix : numpy.ndarray
         (n_series, S) float32.
     encoding : list of dict
-        How every column was encoded: ``name``, ``kind`` ("numeric" with ``loc`` and
-        ``scale``, or "category" with ``levels``).
+        How every column was encoded: ``name``, ``kind`` ("numeric" with ``loc``, ``scale``,
+        the range ``low`` to ``high`` and whether it is a 0/1 ``flag``, or "category" with
+        ``levels``).
 
     Raises
     ------
@@ -83,7 +85,11 @@ def encode_static(static: Any, ids: list) -> tuple[np.ndarray, list]:
             loc, scale = values.mean(), values.std()
             scale = scale if scale > 0 else 1.0
             columns.append(((values - loc) / scale)[:, None])
-            encoding.append({"name": str(name), "kind": "numeric", "loc": loc, "scale": scale})
+            encoding.append({
+                "name": str(name), "kind": "numeric", "loc": loc, "scale": scale,
+                "low": float(values.min()), "high": float(values.max()),
+                "flag": bool(((values == 0) | (values == 1)).all()),
+            })  # fmt: skip
             continue
         levels = sorted(map(str, pd.unique(column)))
         if len(levels) > MAX_LEVELS:
@@ -102,7 +108,9 @@ def apply_static(encoding: list, static: Any, ids: list) -> np.ndarray:
     """Encode the static features of ``ids`` as :func:`encode_static` learnt in ``fit``.
 
     Numeric columns are standardised with fit's mean and deviation; a category never seen in
-    ``fit`` gets all zeros (no level's embedding), as a new store would.
+    ``fit`` gets all zeros (no level's embedding), as a new store would. As for X, a numeric
+    value must lie within ``RANGE_SPANS`` spans of the range ``fit`` saw, and a 0/1 flag of
+    ``fit`` must be 0 or 1.
 
     Parameters
     ----------
@@ -117,11 +125,20 @@ def apply_static(encoding: list, static: Any, ids: list) -> np.ndarray:
     -------
     numpy.ndarray
         (n_series, S) float32.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`encode_static`; and for a value far outside fit's range, or other than 0 and
+        1 in a column that was a 0/1 flag in fit.
     """
     if not isinstance(static, pd.DataFrame):
         raise TypeError(
             f"static must be a DataFrame indexed by series id, got {type(static).__name__}"
         )
+    if static.index.has_duplicates:
+        dup = static.index[static.index.duplicated()][0]
+        raise ValueError(f"static has duplicate rows for series {dup!r}; keep one per series")
     missing = [sid for sid in ids if sid not in static.index]
     if missing:
         raise ValueError(
@@ -132,7 +149,7 @@ def apply_static(encoding: list, static: Any, ids: list) -> np.ndarray:
     if absent:
         raise ValueError(f"static lacks the columns {absent} the model was fit with")
     frame = static.set_axis([str(c) for c in static.columns], axis=1)
-    frame = frame[~frame.index.duplicated()].loc[list(ids)]
+    frame = frame.loc[list(ids)]
     columns = []
     for item in encoding:
         column = frame[item["name"]]
@@ -143,6 +160,7 @@ def apply_static(encoding: list, static: Any, ids: list) -> np.ndarray:
             values = column.to_numpy(dtype=np.float64)
             if not np.isfinite(values).all():
                 raise ValueError(f"static column {item['name']!r} has inf")
+            _check_fitted_range(item, values, list(ids))
             columns.append(((values - item["loc"]) / item["scale"])[:, None])
         else:
             codes = pd.Categorical(column.astype(str), categories=item["levels"]).codes
@@ -151,3 +169,33 @@ def apply_static(encoding: list, static: Any, ids: list) -> np.ndarray:
             onehot[np.flatnonzero(seen), codes[seen]] = 1.0
             columns.append(onehot)
     return np.concatenate(columns, axis=1).astype(np.float32)
+
+
+def _check_fitted_range(item: dict, values: np.ndarray, ids: list) -> None:
+    """Refuse values a numeric column never had in fit, as X's are refused.
+
+    A 0/1 flag takes 0 or 1 only; other values must lie within ``RANGE_SPANS`` spans of the
+    range fit saw (models saved without the range skip this).
+    """
+    name = item["name"]
+    if item.get("flag"):
+        bad = (values != 0) & (values != 1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"static column {name!r} was a 0/1 flag in fit but is {values[i]:g} for series "
+                f"{ids[i]!r}; give it 0 or 1"
+            )
+    if "low" not in item or "high" not in item:
+        return
+    low, high = np.array([item["low"]]), np.array([item["high"]])
+    lower, upper = range_limits(low, high)
+    bad = (values < lower[0]) | (values > upper[0])
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"static column {name!r} is {values[i]:g} for series {ids[i]!r}, far outside the "
+            f"range fit saw ({low[0]:g} to {high[0]:g}; accepted: {lower[0]:g} to {upper[0]:g}, "
+            f"{RANGE_SPANS} spans beyond it); check its units, or fit again on data that holds "
+            f"such values ({int(bad.sum())} value(s) outside)"
+        )

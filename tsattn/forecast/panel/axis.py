@@ -15,8 +15,17 @@ from tsattn.forecast.panel.checks import jsonable
 from tsattn.forecast.panel.types import TimeAxis
 
 
-def index_axis(index: pd.Index, what: str) -> TimeAxis:
-    """The time axis of a Series' or wide DataFrame's index."""
+def index_axis(index: pd.Index, what: str, freq: str | int | None = None) -> TimeAxis:
+    """The time axis of a Series' or wide DataFrame's index.
+
+    ``freq``: the frequency the stamps are known to have (a fitted model's), which dates a
+    history too short to infer it from (one or two stamps).
+    """
+    if isinstance(index, (pd.PeriodIndex, pd.DatetimeIndex)) and index.hasnans:
+        raise ValueError(
+            f"{what} has missing timestamps (NaT) at {int(index.isna().sum())} row(s); drop "
+            "those rows or give them their dates"
+        )
     if isinstance(index, pd.PeriodIndex):
         if index.has_duplicates:
             raise ValueError(
@@ -30,31 +39,56 @@ def index_axis(index: pd.Index, what: str) -> TimeAxis:
             raise ValueError(
                 f"{what} has duplicate timestamps; aggregate them (e.g. groupby().sum())"
             )
+        check_datetime_range(index.min(), index.max(), what)
         if not index.is_monotonic_increasing:
             raise ValueError(f"{what} has unsorted timestamps; sort it first (sort_index())")
-        freq = index.freqstr if index.freq is not None else infer_freq(index, what)
-        return TimeAxis("datetime", freq)
+        freq = index.freqstr if index.freq is not None else infer_freq(index, what, freq)
+        return TimeAxis("datetime", freq, aware=index.tz is not None)
     if pd.api.types.is_integer_dtype(index.dtype):
         steps = np.diff(index.to_numpy())
         if len(steps) and (steps <= 0).any():
             raise ValueError(f"{what} has an unsorted or duplicate integer index; sort it first")
         if len(steps) and not (steps == steps[0]).all():
             raise ValueError(f"{what} has an integer index with uneven steps; reindex it regularly")
-        return TimeAxis("integer", int(steps[0]) if len(steps) else 1)
+        return TimeAxis("integer", int(steps[0]) if len(steps) else _known_step(freq))
     raise TypeError(
         f"{what} must be indexed by time (DatetimeIndex, PeriodIndex) or by integers, got "
         f"{type(index).__name__} of dtype {index.dtype}"
     )
 
 
-def infer_freq(index: pd.DatetimeIndex, what: str) -> str:
-    """The frequency string of regular timestamps; ValueError naming ``what`` otherwise."""
+def check_datetime_range(first, last, what: str) -> None:
+    """Refuse datetimes outside what nanosecond timestamps hold (1677-09-21 to 2262-04-11).
+
+    Time keys are int64 nanoseconds: a later date converted to them wraps round to an earlier
+    century, and forecasts would be dated there.
+    """
+    first, last = (
+        t if t.tz is None else t.tz_convert("UTC").tz_localize(None) for t in (first, last)
+    )
+    if first < pd.Timestamp.min or last > pd.Timestamp.max:
+        bad = first if first < pd.Timestamp.min else last
+        raise ValueError(
+            f"{what} has the date {bad}, outside the dates tsattn can key by nanoseconds "
+            f"({pd.Timestamp.min.date()} to {pd.Timestamp.max.date()}); shift the dates into "
+            "that range, or use integer or period time stamps"
+        )
+
+
+def infer_freq(index: pd.DatetimeIndex, what: str, known: str | int | None = None) -> str:
+    """The frequency string of regular timestamps; ValueError naming ``what`` otherwise.
+
+    ``known``: the frequency the stamps should have (a fitted model's); stamps too few to
+    infer one from are accepted when they lie on it.
+    """
     with warnings.catch_warnings():
         # pandas 3 warns that infer_freq will return an offset; either answer works below.
         warnings.filterwarnings("ignore", message=".*infer_freq.*")
         freq = pd.infer_freq(index) if len(index) >= 3 else None
     if freq is not None and not isinstance(freq, str):
         freq = freq.freqstr
+    if freq is None and isinstance(known, str) and _on_frequency(index, known):
+        return known
     if freq is None:
         raise ValueError(
             f"cannot infer the frequency of {what}'s timestamps (irregular, with gaps, or fewer "
@@ -63,23 +97,26 @@ def infer_freq(index: pd.DatetimeIndex, what: str) -> str:
     return freq
 
 
-def long_axis(times, offsets, steps, kind, uniques, step_codes, name, tz=None) -> TimeAxis:
+def long_axis(
+    times, offsets, steps, kind, uniques, step_codes, name, tz=None, known=None
+) -> TimeAxis:
     """Infer one frequency for all series of a long table and reject gaps.
 
     ``times`` are int64 nanoseconds, in UTC when ``tz`` names the timestamps' zone: the
     frequency and its grid are then taken in that zone (a day is 23 or 25 hours across a change
-    of daylight saving time, an hour is always one).
+    of daylight saving time, an hour is always one). ``known``: the frequency a fitted model
+    knows, for series too short to infer one from.
     """
     lengths = np.diff(offsets)
     longest = int(np.argmax(lengths))
     if kind == "integer":
-        step = int(np.min(steps)) if len(steps) else 1
+        step = int(np.min(steps)) if len(steps) else _known_step(known)
         allowed = np.array([step])
         freq: str | int = step
     else:
         span = pd.DatetimeIndex(times[offsets[longest] : offsets[longest + 1]])
         span = span if tz is None else span.tz_localize("UTC").tz_convert(tz)
-        freq = infer_freq(span, f"{name} series {jsonable(uniques[longest])!r}")
+        freq = infer_freq(span, f"{name} series {jsonable(uniques[longest])!r}", known)
         # Month, quarter and year steps vary in length; take every step length the frequency has.
         start, end = pd.Timestamp(times.min()), pd.Timestamp(times.max())
         if tz is not None:
@@ -113,4 +150,18 @@ def long_axis(times, offsets, steps, kind, uniques, step_codes, name, tz=None) -
             f"and even integers) cannot share one model's dates; move them onto one anchor "
             f"(e.g. ds.dt.to_period('M').dt.to_timestamp()) or forecast them separately"
         )
-    return TimeAxis(kind, freq)
+    return TimeAxis(kind, freq, aware=None if kind != "datetime" else tz is not None)
+
+
+def _known_step(known) -> int:
+    """The integer step a fitted model knows, 1 where it knows none."""
+    return known if isinstance(known, int) and not isinstance(known, bool) else 1
+
+
+def _on_frequency(index: pd.DatetimeIndex, freq: str) -> bool:
+    """Whether ``index`` is the run of stamps at ``freq`` from its first one."""
+    try:
+        expected = pd.date_range(index[0], periods=len(index), freq=freq)
+    except (TypeError, ValueError):
+        return False
+    return bool(expected.as_unit("ns").equals(index.as_unit("ns")))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tsattn.forecast.panel.axis import index_axis, long_axis
+from tsattn.forecast.panel.axis import check_datetime_range, index_axis, long_axis
 from tsattn.forecast.panel.checks import (
     MAX_ABS_VALUE,
     check_finite,
@@ -30,7 +30,7 @@ from tsattn.forecast.panel.types import (
 )
 
 
-def from_series(y: pd.Series, name: str, allow_nan: bool = False) -> Panel:
+def from_series(y: pd.Series, name: str, allow_nan: bool = False, freq=None) -> Panel:
     """Read one series given as a pandas Series.
 
     Parameters
@@ -42,6 +42,8 @@ def from_series(y: pd.Series, name: str, allow_nan: bool = False) -> Panel:
     allow_nan : bool, default=False
         Keep NaN inside the series as missing values; only a series with nothing observed is
         then an error.
+    freq : str, int or None, default=None
+        The frequency a fitted model knows: dates one or two timestamps.
 
     Returns
     -------
@@ -52,7 +54,7 @@ def from_series(y: pd.Series, name: str, allow_nan: bool = False) -> Panel:
     values = to_float64(y.to_numpy(), f"{name}")
     check_finite(values, name)
     check_no_nan(values, f"{name}", allow_nan)
-    axis = index_axis(y.index, name)
+    axis = index_axis(y.index, name, freq)
     series_name = None if y.name is None else plain_id(y.name, f"{name}.name")
     return Panel(
         values=values.astype(np.float32),
@@ -101,7 +103,7 @@ def _from_columns(
     )
 
 
-def from_wide(y: pd.DataFrame, name: str, allow_nan: bool = False) -> Panel:
+def from_wide(y: pd.DataFrame, name: str, allow_nan: bool = False, freq=None) -> Panel:
     """Read a wide DataFrame: a column per series.
 
     Parameters
@@ -113,6 +115,8 @@ def from_wide(y: pd.DataFrame, name: str, allow_nan: bool = False) -> Panel:
     allow_nan : bool, default=False
         Keep NaN inside the series as missing values; only a series with nothing observed is
         then an error.
+    freq : str, int or None, default=None
+        The frequency a fitted model knows: dates one or two timestamps.
 
     Returns
     -------
@@ -135,7 +139,7 @@ def from_wide(y: pd.DataFrame, name: str, allow_nan: bool = False) -> Panel:
                 f"{name} column {col!r} is not numeric (dtype {y[col].dtype}); a wide DataFrame "
                 f"holds one numeric column per series. For a long table use columns unique_id, ds, y"
             )
-    axis = index_axis(y.index, name)
+    axis = index_axis(y.index, name, freq)
     values = to_float64(y.to_numpy(), name)
     ids = [plain_id(c, f"{name} column name") for c in y.columns]
     layout = Layout("wide", columns=[jsonable(c) for c in ids])
@@ -174,7 +178,7 @@ def from_array(y: np.ndarray, name: str, allow_nan: bool = False) -> Panel:
     )
 
 
-def from_long(y: pd.DataFrame, name: str, allow_nan: bool = False) -> Panel:
+def from_long(y: pd.DataFrame, name: str, allow_nan: bool = False, freq=None) -> Panel:
     """Read a long DataFrame: a row per (series, time).
 
     Parameters
@@ -186,6 +190,8 @@ def from_long(y: pd.DataFrame, name: str, allow_nan: bool = False) -> Panel:
     allow_nan : bool, default=False
         Keep NaN inside the series as missing values; only a series with nothing observed is
         then an error.
+    freq : str, int or None, default=None
+        The frequency a fitted model knows: dates series of one or two rows.
 
     Returns
     -------
@@ -218,6 +224,7 @@ def from_long(y: pd.DataFrame, name: str, allow_nan: bool = False) -> Panel:
         # an hour when daylight saving time ends, and those hours are not duplicates. The unit
         # and zone are given back on output.
         time_format = {"unit": ds.dt.unit, "tz": None if ds.dt.tz is None else str(ds.dt.tz)}
+        check_datetime_range(ds.min(), ds.max(), f"{name}[{TIME_COL!r}]")
         times = ds.dt.tz_convert("UTC").dt.tz_localize(None) if ds.dt.tz is not None else ds
         times = times.to_numpy()
         times = times.astype("datetime64[ns]").astype(np.int64)
@@ -250,7 +257,15 @@ def from_long(y: pd.DataFrame, name: str, allow_nan: bool = False) -> Panel:
         check_no_nan(values[offsets[i] : offsets[i + 1]], what, allow_nan)
     tz = time_format.get("tz")
     axis = long_axis(
-        times, offsets, steps[same_series], kind, uniques, codes[1:][same_series], name, tz
+        times,
+        offsets,
+        steps[same_series],
+        kind,
+        uniques,
+        codes[1:][same_series],
+        name,
+        tz,
+        freq,
     )
     last_raw = times[offsets[1:] - 1]
     if kind == "datetime" and tz is not None:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tsattn.forecast.panel.axis import check_datetime_range
 from tsattn.forecast.panel.types import TimeAxis
 
 __all__ = ["Grid", "key_label", "make_grid", "time_keys"]
@@ -42,8 +43,13 @@ def time_keys(stamps: Any, axis: TimeAxis, what: str) -> np.ndarray:
     ------
     TypeError
         When ``stamps`` are not of the axis' kind.
+    ValueError
+        When they hold NaT, dates beyond nanosecond timestamps' range, or are naive where y's
+        are time-zone aware (or aware where y's are naive).
     """
     index = pd.Index(stamps)
+    if axis.kind in ("datetime", "period") and index.hasnans:
+        raise ValueError(f"{what} has missing timestamps (NaT); drop those rows")
     if axis.kind == "datetime":
         if not pd.api.types.is_datetime64_any_dtype(index.dtype):
             try:
@@ -53,6 +59,18 @@ def time_keys(stamps: Any, axis: TimeAxis, what: str) -> np.ndarray:
                     f"{what} must hold datetimes like y's, got dtype {index.dtype}"
                 ) from None
         index = pd.DatetimeIndex(index)
+        if axis.aware is not None and axis.aware != (index.tz is not None):
+            # Keys of aware stamps are UTC instants, of naive ones wall times: mixed, covariates
+            # would be shifted by the zone's offset (pandas refuses to compare the two).
+            if axis.aware:
+                problem = "naive timestamps but y's are time-zone aware; localize them to y's zone"
+                fix = "(.tz_localize(zone))"
+            else:
+                problem = "time-zone aware timestamps but y's are naive; make them naive"
+                fix = "(.tz_convert(zone).tz_localize(None)), as y's wall times"
+            raise ValueError(f"{what} holds {problem} {fix}, or give y and X in one form")
+        if len(index):
+            check_datetime_range(index.min(), index.max(), what)
         if index.tz is not None:
             # Aware stamps are instants: across a DST change two hours share a wall time.
             index = index.tz_convert("UTC").tz_localize(None)

@@ -79,10 +79,13 @@ class TimeAxis:
 
     ``kind`` is "datetime" (``freq`` an offset alias), "period" (``freq`` a period alias),
     "integer" (``freq`` an integer step) or "position" (numpy input: no timestamps).
+    ``aware``: whether y's datetimes carry a time zone (None where unknown or not datetimes);
+    X's timestamps must be alike, as pandas refuses to compare naive and aware ones.
     """
 
     kind: str
     freq: str | int | None = None
+    aware: bool | None = None
 
     def future(self, last: Any, horizon: int) -> pd.Index:
         """The ``horizon`` timestamps after ``last``."""
@@ -94,7 +97,7 @@ class TimeAxis:
         return pd.Index(int(last) + step * np.arange(1, horizon + 1))
 
     def to_json(self) -> dict:
-        """JSON-ready description (for saved models)."""
+        """JSON-ready description (for saved models); ``aware`` is read from the last stamps."""
         return {"kind": self.kind, "freq": self.freq}
 
 

@@ -261,7 +261,10 @@ class WindowBatches:
             extra["base"] = base
         source = torch.where(seen, (history - loc) / scale, torch.zeros((), device=self.device))
         target = scale_targets(future, loc, scale)  # (B, H)
-        target = torch.where(observed[:, self.input_size :], target, torch.nan)
+        # A window with nothing observed in its input has no level to scale its targets by
+        # (loc 0, scale 1): they would teach an arbitrary scale, so they stay out of the loss.
+        scored = observed[:, self.input_size :] & seen.any(1, keepdim=True)  # (B, H)
+        target = torch.where(scored, target, torch.nan)
         # A missing previous value enters the decoder as the window's mean (0 once scaled).
         target_in = torch.cat([source[:, -1:], target[:, :-1].nan_to_num(0.0)], dim=1)  # (B, H)
         source, target_in = source[..., None], target_in[..., None]  # (B, I, 1), (B, H, 1)
