@@ -5,9 +5,15 @@
         [--id-col ID] [--time-col DATE] [--target-col Y] [--layout long|wide]
         [--date-format FORMAT | --dayfirst]
     tsattn fit sales.csv --horizon 12 --save model.tsattn [same data options]
+    tsattn predict --model model.tsattn new.csv --out forecast.csv [--plot forecast.png]
+        [--covariates x.csv] [--static static.csv] [--coverage 0.8] [same reading options]
     tsattn --version
 
-Both commands take every parameter of :class:`tsattn.Seq2SeqForecaster` (but ``warm_start``) as
+``forecast`` and ``predict`` draw the first four series with ``--plot``, or those of
+``--plot-ids``, each with the last ``--plot-history`` steps of its history (5 horizons unless
+given).
+
+``fit`` and ``forecast`` take every parameter of :class:`tsattn.Seq2SeqForecaster` (but ``warm_start``) as
 an option, ``--hidden-size 32``, ``--baseline theta_holt``, ``--seed 0`` ..., with the
 estimator's defaults and the help of the parameter's declaration in :mod:`tsattn.parameters`.
 
@@ -27,8 +33,8 @@ Exit codes: 0 success, 2 bad input or options (one line on stderr, no traceback)
 interrupted (Ctrl-C; nothing written), 1 anything else.
 
 The modules: :mod:`~tsattn.cli.options` (parsing, and every check made before training),
-:mod:`~tsattn.cli.reading` (the CSV files), :mod:`~tsattn.cli.commands` (``fit`` and
-``forecast``) and :mod:`~tsattn.cli.output` (what is written).
+:mod:`~tsattn.cli.reading` (the CSV files), :mod:`~tsattn.cli.commands` (``fit``,
+``forecast`` and ``predict``) and :mod:`~tsattn.cli.output` (what is written).
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ import threading
 
 import pandas as pd
 
-from tsattn.cli.commands import Interrupt, fit, forecast
+from tsattn.cli.commands import Interrupt, fit, forecast, predict
 from tsattn.cli.options import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -77,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     previous = signal.signal(signal.SIGINT, interrupt) if main_thread else None
     try:
         check_options(args)
-        run = forecast if args.command == "forecast" else fit
+        run = {"forecast": forecast, "fit": fit, "predict": predict}[args.command]
         return run(args, interrupt)
     except KeyboardInterrupt:
         return _interrupted(args)
@@ -94,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(error) -> int:
-    message = error.strerror + f": {error.filename}" if isinstance(error, OSError) else error
+    message = error
+    if isinstance(error, OSError) and error.strerror is not None:
+        message = error.strerror + f": {error.filename}"
     message = " ".join(str(message).split())  # one line, whatever the message holds
     print(f"{_who()}: error: {message}", file=sys.stderr)
     return EXIT_BAD_INPUT

@@ -1,12 +1,14 @@
-"""The two commands, ``fit`` and ``forecast``: read the files, fit, save or write the forecast."""
+"""The commands: ``fit`` saves a model, ``forecast`` fits and writes, ``predict`` loads and writes."""
 
 from __future__ import annotations
 
 import sys
 import warnings
 
-from tsattn.cli.options import estimator_params
-from tsattn.cli.output import as_long, plot_image, with_names, write_whole
+import pandas as pd
+
+from tsattn.cli.options import InputError, estimator_params
+from tsattn.cli.output import PREFIX, as_long, plot_image, with_names, write_whole
 from tsattn.cli.reading import check_horizon_covered, load_covariates, load_static, load_y
 
 
@@ -33,8 +35,10 @@ def _fitted(args, interrupt: Interrupt):
     y, names = load_y(args)
     X = load_covariates(args, names)
     static = load_static(args)
-    if X is not None and args.command == "forecast":
-        check_horizon_covered(y, X, names, args)
+    if args.command == "forecast":
+        _check_plot_ids(args, y, names)
+        if X is not None:
+            check_horizon_covered(y, X, names, args)
     model = Seq2SeqForecaster(**estimator_params(args))
     with warnings.catch_warnings():
         # An interrupt is reported as the exit code, on one line, not as this warning.
@@ -93,20 +97,93 @@ def forecast(args, interrupt: Interrupt) -> int:
     model, y, X, names = _fitted(args, interrupt)
     if not is_main_process():  # every rank holds the same model; one writes the files
         return 0
-    point = model.predict(X=X)
+    return _write_forecast(args, model, y, names, X=X)
+
+
+def predict(args, interrupt: Interrupt) -> int:
+    """``tsattn predict``: forecast the histories of a CSV file with a saved model.
+
+    The histories, covariates and static features go to the model's ``predict`` as ``y``,
+    ``X`` and ``static``: no training. The model's horizon and quantiles apply.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The checked options.
+    interrupt : Interrupt
+        The SIGINT handler in place (nothing to interrupt but reading and writing).
+
+    Returns
+    -------
+    int
+        The exit code, 0.
+    """
+    from tsattn import Seq2SeqForecaster, load
+
+    model = load(args.model)
+    if not isinstance(model, Seq2SeqForecaster):
+        raise InputError(
+            f"--model {args.model} holds a {type(model).__name__}; tsattn predict forecasts with "
+            f"a Seq2SeqForecaster (tsattn fit --save)"
+        )
+    # What the files are checked against: the model's horizon and handling of NaN.
+    args.horizon, args.missing = model.horizon_, model.missing
+    y, names = load_y(args)
+    X = load_covariates(args, names)
+    static = load_static(args)
+    _check_plot_ids(args, y, names)
+    if X is not None:
+        check_horizon_covered(y, X, names, args)
+    return _write_forecast(args, model, y, names, X=X, y=y, static=static)
+
+
+def _write_forecast(args, model, history, names: dict, **data) -> int:
+    """Write the forecast (with the model's quantiles and interval) and the plot."""
+    point = model.predict(**data)
     band = None
-    if args.quantiles:
-        frame = as_long(model.predict_quantiles(X=X), names)
-        band = as_long(model.predict_interval(X=X, coverage=args.coverage), names)
-        frame = as_long(point, names).merge(frame).merge(band)
+    levels = model.quantiles_ or ()
+    if levels:
+        frame = as_long(model.predict_quantiles(**data), names)
+        if min(levels) < 0.5 < max(levels):
+            band = as_long(model.predict_interval(coverage=args.coverage, **data), names)
+            frame = frame.merge(band)
+        frame = as_long(point, names).merge(frame)
     else:
         frame = point
     out = with_names(frame, names)
-    image = plot_image(y, point, band, names, args.plot) if args.plot else None
-    text = out.to_csv(index=names["layout"] == "wide" and not args.quantiles)
+    image = None
+    if args.plot:
+        image = plot_image(
+            history, point, band, names, args.plot, ids=args.plot_ids,
+            history_steps=args.plot_history,
+        )  # fmt: skip
+    text = out.to_csv(index=names["layout"] == "wide" and not levels)
     write_whole(args.out, text.encode("utf-8"))
-    print(f"wrote {len(out)} rows of {args.horizon}-step forecasts to {args.out}", file=sys.stderr)
+    renamed = [str(c) for c in out.columns if str(c).startswith(PREFIX)]
+    if renamed:
+        print(
+            f"the input's columns take the names of the forecast's own: wrote them as "
+            f"{', '.join(renamed)}",
+            file=sys.stderr,
+        )
+    print(
+        f"wrote {len(out)} rows of {model.horizon_}-step forecasts to {args.out}", file=sys.stderr
+    )
     if image is not None:
         write_whole(args.plot, image)
         print(f"wrote the plot to {args.plot}", file=sys.stderr)
     return 0
+
+
+def _check_plot_ids(args, y, names: dict) -> None:
+    """Refuse --plot-ids naming a series the file does not hold, before any training."""
+    if not args.plot_ids:
+        return
+    ids = y.columns if names["layout"] == "wide" else pd.unique(y["unique_id"])
+    known = [str(i) for i in ids]
+    unknown = [i for i in args.plot_ids if i not in known]
+    if unknown:
+        raise InputError(
+            f"--plot-ids {' '.join(unknown)}: no such series in {args.csv} (it holds "
+            f"{', '.join(known[:5])}{' ...' if len(known) > 5 else ''})"
+        )

@@ -25,7 +25,10 @@ refused with the option that settles it rather than guessed: a file whose dates 
 recognised id column, a value column beside unnamed columns, dates such as ``03/04/2021`` that
 read as day-first and as month-first. The forecast is written in the input's layout, with the
 input's column names; with ``--quantiles`` the output is long and holds one column per level
-plus the calibrated ``lower``/``upper`` bounds of ``--coverage``."""
+plus the calibrated ``lower``/``upper`` bounds of ``--coverage`` (all written as ``forecast_0.1``,
+``forecast_lower`` ... when an input column already has one of those names). ISO 8601 timestamps
+whose UTC offset changes (daylight saving time) are read as the local dates written when they
+are a day or more apart at one time of day, else as UTC instants (and written in UTC)."""
 
 
 class InputError(ValueError):
@@ -76,14 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=FILES_HELP,
     )
     forecast.add_argument("csv", help="long or wide CSV file of the series")
-    forecast.add_argument("--out", required=True, help="CSV file to write the forecast to")
-    forecast.add_argument("--plot", help="image file (.png, .pdf, .svg): history and forecast")
-    forecast.add_argument(
-        "--coverage",
-        type=_level,
-        default=0.8,
-        help="interval coverage with --quantiles, strictly between 0 and 1",
-    )
+    _output_options(forecast, "with --quantiles")
     _data_and_model_options(forecast)
     fit = commands.add_parser(
         "fit",
@@ -94,11 +90,68 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("csv", help="long or wide CSV file of the series")
     fit.add_argument("--save", required=True, help="file to save the fitted model to (.tsattn)")
     _data_and_model_options(fit)
+    predict = commands.add_parser(
+        "predict",
+        help="forecast the series of a CSV file with a saved model (no training)",
+        description="Forecast from the histories of a CSV file (read as by `tsattn forecast`: "
+        "series the model knows, updated, or new ones) with a model saved by `tsattn fit "
+        "--save` or model.save(); --covariates then covers each series' history and the "
+        "model's horizon. The output is written as by `tsattn forecast`, with the model's "
+        "quantiles when it was fit with some.",
+    )
+    predict.add_argument("csv", help="long or wide CSV file of the histories to forecast from")
+    predict.add_argument(
+        "--model", required=True, help="model file written by `tsattn fit --save` (.tsattn)"
+    )
+    _output_options(predict, "when the model has quantiles")
+    _data_options(predict)
     return parser
+
+
+def _output_options(parser: argparse.ArgumentParser, intervals: str) -> None:
+    """Where the forecast and its plot go: the options of ``forecast`` and ``predict``."""
+    parser.add_argument("--out", required=True, help="CSV file to write the forecast to")
+    parser.add_argument("--plot", help="image file (.png, .pdf, .svg): history and forecast")
+    parser.add_argument(
+        "--plot-ids",
+        nargs="+",
+        metavar="ID",
+        help="series to draw with --plot, as written in the file (default: the first 4)",
+    )
+    parser.add_argument(
+        "--plot-history",
+        type=_argument(_positive),
+        metavar="N",
+        help="last N steps of history drawn before the forecast with --plot (default: 5 times "
+        "the horizon)",
+    )
+    parser.add_argument(
+        "--coverage",
+        type=_level,
+        default=0.8,
+        help=f"interval coverage {intervals}, strictly between 0 and 1",
+    )
+
+
+def _positive(text: str) -> int:
+    """A whole number of 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise ValueError(f"must be 1 or more, got {value}")
+    return value
 
 
 def _data_and_model_options(parser: argparse.ArgumentParser) -> None:
     """The options `forecast` and `fit` share: reading the data, the model, the training."""
+    _data_options(parser)
+    _estimator_options(parser)
+
+
+def _data_options(parser: argparse.ArgumentParser) -> None:
+    """How the files are read: the options of every command."""
     parser.add_argument(
         "--covariates",
         help="CSV of covariates known in advance over the history and the horizon: long (id, "
@@ -120,7 +173,6 @@ def _data_and_model_options(parser: argparse.ArgumentParser) -> None:
     dates.add_argument(
         "--dayfirst", action="store_true", help="read dates like 03/04/2021 as day/month/year"
     )
-    _estimator_options(parser)
 
 
 # Flags besides --name-of-the-parameter: the short names the command has always had.
@@ -229,6 +281,48 @@ def check_options(args: argparse.Namespace) -> None:
     InputError
         For the first problem found, naming the option and the fix.
     """
+    if args.command != "predict":
+        _check_model_options(args)
+    if args.command != "fit" and args.plot is None:
+        for option in ("plot_ids", "plot_history"):
+            if getattr(args, option) is not None:
+                flag = "--" + option.replace("_", "-")
+                raise InputError(f"{flag} says what --plot draws; give --plot FILE too")
+    if args.layout == "wide" and args.id_col is not None:
+        raise InputError("--id-col names a long file's series id; it cannot go with --layout wide")
+    if args.layout == "wide" and args.target_col is not None:
+        raise InputError(
+            "--target-col names a long file's value column; it cannot go with --layout wide"
+        )
+    inputs = [p for p in (args.csv, args.covariates, args.static) if p is not None]
+    if args.command == "predict":
+        if not Path(args.model).is_file():
+            raise InputError(f"--model: no such file: {args.model}")
+        inputs.append(args.model)
+    outputs = {"--save": args.save} if args.command == "fit" else {"--out": args.out}
+    if args.command != "fit" and args.plot is not None:
+        outputs["--plot"] = args.plot
+        _check_plot_format(args.plot)
+    for option, path in outputs.items():
+        _check_output(option, path, inputs)
+    if len({Path(p).resolve() for p in outputs.values()}) < len(outputs):
+        raise InputError(f"{' and '.join(outputs)} name the same file; give each its own")
+    if args.command != "predict":
+        _check_parameters(args)
+
+
+def _check_parameters(args: argparse.Namespace) -> None:
+    """Every forecaster option against its declaration."""
+    rows = forecaster_options()
+    for name, value in estimator_params(args).items():
+        try:
+            rows[name].check(name, value)
+        except (TypeError, ValueError) as error:
+            raise InputError(f"{_flags(name)[0]}: {error}") from None
+
+
+def _check_model_options(args: argparse.Namespace) -> None:
+    """The forecaster's options that go together (``fit`` and ``forecast``)."""
     if args.random_state is not None and args.random_state < 0:
         raise InputError(f"--seed must be 0 or more, got {args.random_state}")
     if args.quantiles is not None:
@@ -241,27 +335,6 @@ def check_options(args: argparse.Namespace) -> None:
                 f"--quantiles {' '.join(map(str, args.quantiles))} gives no interval for "
                 f"--coverage: add a level below 0.5 and one above, e.g. --quantiles 0.1 0.5 0.9"
             )
-    if args.layout == "wide" and args.id_col is not None:
-        raise InputError("--id-col names a long file's series id; it cannot go with --layout wide")
-    if args.layout == "wide" and args.target_col is not None:
-        raise InputError(
-            "--target-col names a long file's value column; it cannot go with --layout wide"
-        )
-    inputs = [p for p in (args.csv, args.covariates, args.static) if p is not None]
-    outputs = {"--save": args.save} if args.command == "fit" else {"--out": args.out}
-    if args.command == "forecast" and args.plot is not None:
-        outputs["--plot"] = args.plot
-        _check_plot_format(args.plot)
-    for option, path in outputs.items():
-        _check_output(option, path, inputs)
-    if len({Path(p).resolve() for p in outputs.values()}) < len(outputs):
-        raise InputError(f"{' and '.join(outputs)} name the same file; give each its own")
-    rows = forecaster_options()
-    for name, value in estimator_params(args).items():
-        try:
-            rows[name].check(name, value)
-        except (TypeError, ValueError) as error:
-            raise InputError(f"{_flags(name)[0]}: {error}") from None
 
 
 def _check_output(option: str, path: str, inputs: list[str]) -> None:

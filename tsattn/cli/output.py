@@ -61,8 +61,18 @@ def as_long(result: pd.DataFrame, names: dict) -> pd.DataFrame:
     return long[["unique_id", "ds", "y"]]
 
 
+# Put before the forecast's own columns (quantile levels, lower, upper) whose names the input's
+# columns already take: a value column called "lower" keeps its name, the bound is renamed.
+PREFIX = "forecast_"
+
+
 def with_names(frame: pd.DataFrame, names: dict) -> pd.DataFrame:
-    """The input's own column names on the output.
+    """The input's own column names on the output, every column under a name of its own.
+
+    The key columns and the point forecast take the input's names (id, date, value). Where one
+    of them is also the name of a column the forecast adds (a value column called ``lower``,
+    ``upper`` or ``0.1``), every added column is written with the prefix ``forecast_``
+    (``forecast_lower``, ``forecast_0.1`` ...), so no two columns share a name.
 
     Parameters
     ----------
@@ -75,18 +85,37 @@ def with_names(frame: pd.DataFrame, names: dict) -> pd.DataFrame:
     -------
     pandas.DataFrame
         A renamed copy.
+
+    Raises
+    ------
+    InputError
+        When even the prefixed names are taken by the input's columns.
     """
+    from tsattn.cli.options import InputError
+
     if "unique_id" not in frame.columns:  # a wide point forecast: dates x series
         out = frame.copy()
         out.index.name = names["date"]
         return out
     renames = {"unique_id": names.get("id", "unique_id"), "ds": names["date"]}
     renames["y"] = names.get("target", "y")
+    taken = {str(renames[c]) for c in renames if c in frame.columns}
+    added = [c for c in frame.columns if c not in renames]
+    if any(str(c) in taken for c in added):
+        renames.update({c: f"{PREFIX}{c}" for c in added})
+        clash = sorted({str(renames[c]) for c in added} & taken)
+        if clash:
+            raise InputError(
+                f"the input's columns {sorted(taken)} take the names of the forecast's columns "
+                f"{clash}; rename the input's columns"
+            )
     return frame.rename(columns=renames)
 
 
-def plot_image(y, point, band, names: dict, path: str) -> bytes:
-    """The image of history and forecast of up to 4 series, in the format of ``path``'s suffix.
+def plot_image(
+    y, point, band, names: dict, path: str, ids=None, history_steps: int | None = None
+) -> bytes:
+    """The image of history and forecast of some series, in the format of ``path``'s suffix.
 
     Parameters
     ----------
@@ -98,6 +127,10 @@ def plot_image(y, point, band, names: dict, path: str) -> bytes:
         The layout and column names :func:`tsattn.cli.reading.load_y` found.
     path : str
         The image file the bytes are for; its suffix names the format.
+    ids : list or None, default=None
+        The series to draw (ids as the history holds them); None: the first 4.
+    history_steps : int or None, default=None
+        Steps of history drawn before each forecast; None: 5 times the horizon.
 
     Returns
     -------
@@ -110,7 +143,7 @@ def plot_image(y, point, band, names: dict, path: str) -> bytes:
     forecast = as_long(point, names)
     if band is not None:
         forecast = forecast.merge(as_long(band, names))
-    ids = list(pd.unique(history["unique_id"]))[:4]
+    ids = list(pd.unique(history["unique_id"]))[:4] if ids is None else list(ids)
     plt = pyplot()
     figure, axes = plt.subplots(len(ids), 1, figsize=(9, 2.6 * len(ids)), squeeze=False)
     for ax, uid in zip(axes[:, 0], ids, strict=True):
@@ -118,7 +151,7 @@ def plot_image(y, point, band, names: dict, path: str) -> bytes:
             history[history["unique_id"] == uid],
             forecast[forecast["unique_id"] == uid],
             ax=ax,
-            history_tail=5 * len(forecast[forecast["unique_id"] == uid]),
+            history_tail=history_steps or 5 * len(forecast[forecast["unique_id"] == uid]),
             title=str(uid),
         )
     figure.tight_layout()

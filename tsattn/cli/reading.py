@@ -24,6 +24,10 @@ DATE_NAMES = ("ds", "date", "timestamp", "time", "datetime", "week", "month", "p
 TARGET_NAMES = ("y", "sales", "value", "target", "demand", "quantity", "units")
 # day/month/year or month/day/year with one separator, then anything (a time of day)
 _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})([/.\-])(\d{1,2})\2(\d{2}|\d{4})(?!\d)")
+# year first (ISO 8601's order) with one separator
+_YEAR_FIRST = re.compile(r"^\s*\d{4}([/.\-])\d{1,2}\1\d{1,2}")
+# an ISO 8601 UTC offset at the end of a timestamp
+_UTC_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
 
 
 def _read(path: str, option: str) -> pd.DataFrame:
@@ -88,7 +92,10 @@ def _dates(column: pd.Series, name: str, path: str, args) -> pd.Series | pd.Inde
         raise InputError(
             f"{path}: column {name!r} has no date in row {row + 1}; fill it or drop it"
         )
-    hint = "name the date column with --time-col, or give its format with --date-format"
+    hint = (
+        f"name the date column with --time-col, or give its format with --date-format, "
+        f"e.g. {_format_example(text.iloc[0])}"
+    )
     if args.date_format is not None:
         try:
             return pd.to_datetime(text, format=args.date_format)
@@ -107,11 +114,15 @@ def _dates(column: pd.Series, name: str, path: str, args) -> pd.Series | pd.Inde
             dayfirst = True
         elif second.max() <= 12 and (first != second).any():
             example = text[first != second].iloc[0]
+            sep, year = parts[1].iloc[0], "%Y" if len(parts[3].iloc[0]) == 4 else "%y"
             raise InputError(
                 f"{path}: the dates of column {name!r} read both day-first and month-first "
-                f"({example!r}); pass --dayfirst for day/month/year, or --date-format %m/%d/%Y "
-                f"for month/day/year"
+                f"({example!r}); pass --dayfirst for day{sep}month{sep}year, or --date-format "
+                f"%m{sep}%d{sep}{year} for month{sep}day{sep}year"
             )
+    shifting = _changing_offsets(text)
+    if shifting is not None:
+        return shifting
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # pandas' notes on the inferred format
@@ -127,6 +138,40 @@ def _dates(column: pd.Series, name: str, path: str, args) -> pd.Series | pd.Inde
                 f"{path}: column {name!r} mixes date formats (first value {text.iloc[0]!r}); {hint}"
             )
     return parsed
+
+
+def _format_example(value: str) -> str:
+    """A --date-format with the separators and order of ``value`` (what the file writes)."""
+    numeric = _NUMERIC_DATE.match(value)
+    if numeric is not None:
+        sep, year = numeric.group(2), "%Y" if len(numeric.group(4)) == 4 else "%y"
+        return f"%d{sep}%m{sep}{year} or %m{sep}%d{sep}{year}"
+    year_first = _YEAR_FIRST.match(value)
+    if year_first is not None:
+        sep = year_first.group(1)
+        return f"%Y{sep}%m{sep}%d"
+    return "%Y-%m-%d"
+
+
+def _changing_offsets(text: pd.Series) -> pd.Series | None:
+    """ISO 8601 timestamps whose UTC offset changes (daylight saving time); None otherwise.
+
+    Dates a day or more apart, all at the same time of day (midnight, say), are read as the
+    local dates and times written, the offsets dropped: a daily series stays daily across the
+    change (in UTC its step would be 23 or 25 hours). Timestamps within the day are read as
+    UTC instants, whose steps stay regular where the local clock repeats or skips an hour.
+    """
+    offsets = text.str.extract(f"({_UTC_OFFSET})")[0]
+    if offsets.isna().any() or offsets.nunique() < 2:
+        return None
+    try:
+        local = pd.to_datetime(text.str.replace(_UTC_OFFSET, "", regex=True), format="ISO8601")
+        instants = pd.to_datetime(text, utc=True, format="ISO8601")
+    except (TypeError, ValueError):
+        return None
+    if (local - local.dt.normalize()).nunique() == 1:
+        return local
+    return instants
 
 
 def _typed(frame: pd.DataFrame, keep_text: tuple) -> pd.DataFrame:
