@@ -335,7 +335,7 @@ def run_tsattn(task: Task, seed: int, **params) -> pd.DataFrame:
 
 
 def _seasonal_naive(task: Task) -> pd.DataFrame:
-    from tsattn.forecast.baselines import SeasonalNaive
+    from tsattn.forecast.statistics.forecasters import SeasonalNaive
 
     model = SeasonalNaive(horizon=task.horizon, season_length=task.season)
     return model.fit(task.train).predict().rename(columns={"y": "yhat"})
