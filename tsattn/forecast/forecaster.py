@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tsattn.estimator import Seq2SeqEstimator
+from tsattn.export import export_method
 from tsattn.forecast.evaluation import EvaluationMixin
 from tsattn.forecast.fitting import FitStepsMixin
 from tsattn.forecast.outputs import OutputsMixin
@@ -158,11 +159,9 @@ class Seq2SeqForecaster(
     learning_rate : float, default=1e-3
         Adam's learning rate.
     lr_schedule : {"cosine", "plateau"} or None, default=None
-        The learning rate over the epochs. The rule: constant (``learning_rate`` throughout)
-        unless a schedule is asked for. "cosine" anneals it from ``learning_rate`` to nearly 0
-        over ``max_epochs``; "plateau" halves it whenever the validation loss (the training
-        loss without validation) has not improved for half ``early_stopping_patience`` epochs,
-        down to ``learning_rate / 1000`` (see :mod:`tsattn.schedules`).
+        The rule: a constant ``learning_rate`` unless a schedule is asked for. "cosine" anneals
+        it to nearly 0 over ``max_epochs``; "plateau" halves it when the validation loss stalls
+        for half ``early_stopping_patience`` epochs (see :mod:`tsattn.schedules`).
     early_stopping_patience : int or None, default=5
         Epochs without a better validation loss before training stops (never before epoch
         ``2 * early_stopping_patience``); None trains all epochs. Shorter than the
@@ -327,6 +326,8 @@ class Seq2SeqForecaster(
 
     # ------------------------------------------------------------------------------------------
     # fit
+
+    export = export_method
 
     def _check_params(self) -> tuple[int, int]:
         """Validate every parameter; returns the horizon and the resolved input size."""
