@@ -59,6 +59,14 @@ class Seq2SeqSktimeForecaster(BaseForecaster):
     named in ``past_covariates``: ``predict`` then needs ``X`` over every step up to the
     furthest one of ``fh``.
 
+    Time indexes may be periods, integers or timestamps (a ``DatetimeIndex``, with or without
+    ``freq``: the frequency is inferred from the time points where sktime's cutoff has none).
+    ``update(y, X, update_params=True)`` refits on everything seen so far;
+    ``update_params=False`` (as in ``update_predict`` and ``evaluate`` without refits) keeps
+    the fitted network and forecasts from the new end of every series
+    (:meth:`tsattn.Seq2SeqForecaster.predict` with the updated histories as ``y``). The adapter
+    keeps the histories itself, whatever sktime's ``remember_data`` says.
+
     Quantiles and intervals come from the wrapped forecaster's calibrated
     :meth:`~tsattn.Seq2SeqForecaster.predict_interval`: the quantile at level ``a`` is the
     lower (``a < 0.5``) or upper (``a > 0.5``) bound of the band of coverage ``|1 - 2a|``, the
