@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from tsattn.core.seq2seq import CoreConfig
-from tsattn.epoch import capped_validation, mean_loss
+from tsattn.epoch import capped_validation
 from tsattn.forecast import conformal, model_setup, rollout
 from tsattn.forecast.context import ForecastContext
 from tsattn.forecast.covariates.calendar import check_calendar
@@ -27,6 +27,9 @@ from tsattn.forecast.state import FittedSettings
 from tsattn.forecast.windows.batches import WindowBatches
 from tsattn.io import params_to_json
 from tsattn.training import checkpoint_fingerprint, resolve_device
+
+# Validation windows per group in the comparison of the network with its baseline alone.
+FALLBACK_GROUP = 32
 
 
 class FitStepsMixin:
@@ -71,9 +74,9 @@ class FitStepsMixin:
         config = self._build(preparation.settings, train, previous)
         self._train(preparation.settings, config, data, train, valid, seed, device, checkpoint_dir,
                     previous)  # fmt: skip
-        self._calibrate(preparation, data, valid if len(valid) else train, seed)
         self._fall_back_to_baseline(preparation.settings, valid)
         return data, valid
+        self._calibrate(preparation, data, valid if len(valid) else train, seed)
 
     def _prepare(self, options, previous, y, X, static):
         """Prepare: a first fit resolves its settings from ``y``; a warm start keeps them."""
@@ -136,16 +139,17 @@ class FitStepsMixin:
             initial=None if previous is None else self.module_,
         )
 
-    def _calibrate(self, preparation, data, windows: WindowBatches, seed: int) -> None:
-        """Calibrate the quantile bands on ``windows`` and keep the fitted context."""
-        settings = preparation.settings
     def _fall_back_to_baseline(self, settings: FittedSettings, valid: WindowBatches) -> None:
-        """Keep the baseline alone where the trained network forecasts it worse.
+        """Keep the baseline alone where the trained network forecasts it clearly worse.
 
-        The rule: on the validation windows (capped as training caps them), the loss of the
-        trained network is compared with the loss of the baseline's own forecast (the network's
-        output head zeroed, so its correction is none); where the baseline alone is lower, the
-        model keeps the zeroed head, warns, and ``baseline_fallback_`` is True. Nothing is
+        The rule: the validation windows (capped as training caps them) are taken in groups of
+        :data:`FALLBACK_GROUP` consecutive windows (series by series), and in each group the
+        loss of the trained network is compared with the loss of the baseline's own forecast
+        (the network's output head zeroed, so its correction is none). Where the network's
+        mean excess loss is more than two standard errors of the groups' excesses above zero
+        (with one group: any excess), the model keeps the zeroed head, warns, and
+        ``baseline_fallback_`` is True: a network worse than its starting point beyond the
+        noise of the validation windows is not kept, one that only ties it is. Nothing is
         compared without a baseline or validation windows.
         """
         if settings.baseline is None or not len(valid):
@@ -159,12 +163,22 @@ class FitStepsMixin:
         with torch.no_grad():
             for parameter in alone.head.parameters():
                 parameter.zero_()
-        trained = mean_loss(self.module_, loss, windows, config.batch_size)
-        baseline = mean_loss(alone, loss, windows, config.batch_size)
-        if baseline < trained:
+        self.module_.eval()
+        alone.eval()
+        excess, trained, baseline = [], 0.0, 0.0
+        with torch.no_grad():
+            for begin in range(0, len(windows), FALLBACK_GROUP):
+                batch = windows.batch(np.arange(begin, min(begin + FALLBACK_GROUP, len(windows))))
+                ours, theirs = float(loss(self.module_, batch)), float(loss(alone, batch))
+                excess.append(ours - theirs)
+                trained, baseline = trained + ours, baseline + theirs
+        excess = np.asarray(excess)
+        noise = 2 * excess.std(ddof=1) / np.sqrt(len(excess)) if len(excess) > 1 else 0.0
+        if excess.mean() > noise:
             warnings.warn(
-                f"the trained network's validation loss ({trained:.4g}) is above its baseline's "
-                f"alone ({baseline:.4g}): the model forecasts the {settings.baseline!r} baseline "
+                f"the trained network's validation loss ({trained / len(excess):.4g}) is above "
+                f"its baseline's alone ({baseline / len(excess):.4g}) beyond the validation "
+                f"windows' noise: the model forecasts the {settings.baseline!r} baseline "
                 "without correction (baseline_fallback_ is True)",
                 UserWarning,
                 stacklevel=4,
@@ -172,6 +186,9 @@ class FitStepsMixin:
             self.module_ = alone
 
         calibration = conformal.calibrate(
+    def _calibrate(self, preparation, data, windows: WindowBatches, seed: int) -> None:
+        """Calibrate the quantile bands on ``windows`` and keep the fitted context."""
+        settings = preparation.settings
             self.module_, windows, settings.horizon, settings.quantiles, seed,
             model_setup.distribution(self.loss),
         )  # fmt: skip
@@ -192,15 +209,15 @@ class FitStepsMixin:
         self.series_ids_ = list(context.ids)
         self.freq_ = context.axis.freq
         self.quantiles_ = context.quantiles
-
-    # ------------------------------------------------------------------------------------------
-    # save / load
         # A zeroed output head is the baseline alone (_fall_back_to_baseline), also when loaded.
         self.baseline_fallback_ = context.baseline is not None and all(
             not bool(parameter.detach().any()) for parameter in self.module_.head.parameters()
         )
 
     def _state_artifacts(self):
+    # ------------------------------------------------------------------------------------------
+    # save / load
+
         state, tensors = self.context_.to_artifacts()
         return {"context": state}, tensors
 
