@@ -75,8 +75,8 @@ class FitStepsMixin:
         self._train(preparation.settings, config, data, train, valid, seed, device, checkpoint_dir,
                     previous)  # fmt: skip
         self._fall_back_to_baseline(preparation.settings, valid)
-        return data, valid
         self._calibrate(preparation, data, valid if len(valid) else train, seed)
+        return data, valid
 
     def _prepare(self, options, previous, y, X, static):
         """Prepare: a first fit resolves its settings from ``y``; a warm start keeps them."""
@@ -185,10 +185,10 @@ class FitStepsMixin:
             )
             self.module_ = alone
 
-        calibration = conformal.calibrate(
     def _calibrate(self, preparation, data, windows: WindowBatches, seed: int) -> None:
         """Calibrate the quantile bands on ``windows`` and keep the fitted context."""
         settings = preparation.settings
+        calibration = conformal.calibrate(
             self.module_, windows, settings.horizon, settings.quantiles, seed,
             model_setup.distribution(self.loss),
         )  # fmt: skip
@@ -214,10 +214,10 @@ class FitStepsMixin:
             not bool(parameter.detach().any()) for parameter in self.module_.head.parameters()
         )
 
-    def _state_artifacts(self):
     # ------------------------------------------------------------------------------------------
     # save / load
 
+    def _state_artifacts(self):
         state, tensors = self.context_.to_artifacts()
         return {"context": state}, tensors
 
