@@ -34,8 +34,8 @@ from tsattn.forecast.panel.conversion import to_panel
 from tsattn.forecast.panel.types import Panel
 from tsattn.forecast.params import default_input_size, resolve_scaler, short_history_warning
 from tsattn.forecast.state import FittedSettings, SeriesState
-from tsattn.forecast.statistics.baseline import baseline_states
 from tsattn.forecast.statistics import seasonal
+from tsattn.forecast.statistics.baseline import baseline_states
 from tsattn.forecast.statistics.seasonal import (
     adjustment_seasons,
     apply_indices,
@@ -58,13 +58,13 @@ def adjusted_histories(
     indices to use instead of estimating them, NaN rows where they are to be estimated.
     """
     values, indices = deseasonalize(panel.values, panel.offsets, season_length)
-    panel = dataclasses.replace(panel, values=values)
     if known_indices is not None:
         known = ~np.isnan(known_indices).any(axis=1)
         if known.any():
             indices = indices.copy()
             indices[known] = known_indices[known]
             values = apply_indices(panel.values, panel.offsets, indices)
+    panel = dataclasses.replace(panel, values=values)
     states = None if baseline is None else baseline_states(panel.values, panel.offsets, baseline)
     return panel, indices, states
 
@@ -193,13 +193,6 @@ class HistoryPreparation:
         design = apply_design(spec, panel, rows_of_series(X, panel.layout, panel.ids), static)
         if known_static is not None:
             design = dataclasses.replace(design, spec=settings.spec, static=known_static)
-        adjusted, indices, states = adjusted_histories(
-            panel,
-            adjustment_seasons(settings.season_length, panel.axis),
-            settings.baseline,
-            known_indices=indices,
-        )
-        return PreparedData(adjusted, design, indices, states)
         known, shift = self._known_series(panel)
         indices = None
         if known.any():
@@ -210,17 +203,20 @@ class HistoryPreparation:
             # Known series long enough for the fit's own rule estimate their indices afresh.
             fresh = (known < 0) | (panel.lengths >= seasonal.TESTED_SEASONS * m)
             indices[fresh] = np.nan
-
-    def _static_rows(self, ids: list) -> np.ndarray:
-        """The encoded static features of series seen in ``fit``, in the order of ``ids``."""
+        adjusted, indices, states = adjusted_histories(
+            panel,
+            adjustment_seasons(settings.season_length, panel.axis),
+            settings.baseline,
+            known_indices=indices,
+        )
         if states is not None and fitted.baseline_end is not None:
             # A known series that ends where it ended in fit keeps the state of its whole
             # history rather than one of the short history given.
             same_end = (known >= 0) & (shift == 0)
             states[adjusted.offsets[1:][same_end] - 1] = fitted.baseline_end[known[same_end]]
         self._warn_new_short(panel, known)
-        position = {sid: i for i, sid in enumerate(self.fitted.ids)}
-        new = [sid for sid in ids if sid not in position]
+        return PreparedData(adjusted, design, indices, states)
+
     def _known_series(self, panel: Panel) -> tuple[np.ndarray, np.ndarray]:
         """For every series of ``panel``: its position in fit (-1: new), and its steps past it.
 
@@ -248,6 +244,10 @@ class HistoryPreparation:
         if warning is not None:
             warnings.warn("series not seen in fit: " + warning, UserWarning, stacklevel=5)
 
+    def _static_rows(self, ids: list) -> np.ndarray:
+        """The encoded static features of series seen in ``fit``, in the order of ``ids``."""
+        position = {sid: i for i, sid in enumerate(self.fitted.ids)}
+        new = [sid for sid in ids if sid not in position]
         if new:
             raise ValueError(
                 f"series {new[:5]} were not seen in fit and the model reads static features: "
@@ -355,10 +355,6 @@ def _covariate_blocks(series: SeriesState, future: np.ndarray) -> dict:
     return {"covariates": blocks, "covariate_offsets": offsets}
 
 
-def _tail_rows(offsets: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Positions of every series' last ``keep`` values in a panel with ``offsets``."""
-    starts = offsets[1:] - keep  # (n,)
-    within = np.arange(keep.sum()) - np.repeat(np.cumsum(keep) - keep, keep)
 def _steps_between(start: Any, end: Any, axis) -> int:
     """Steps of the axis' frequency from ``start`` to ``end`` (negative when ``end`` is before)."""
     if axis.kind == "period":
@@ -368,4 +364,8 @@ def _steps_between(start: Any, end: Any, axis) -> int:
     return steps if pd.Timestamp(end) >= pd.Timestamp(start) else -steps
 
 
+def _tail_rows(offsets: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Positions of every series' last ``keep`` values in a panel with ``offsets``."""
+    starts = offsets[1:] - keep  # (n,)
+    within = np.arange(keep.sum()) - np.repeat(np.cumsum(keep) - keep, keep)
     return np.repeat(starts, keep) + within
