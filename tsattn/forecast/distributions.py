@@ -3,13 +3,12 @@
 With ``loss="poisson"``, ``"negbin"`` or ``"tweedie"`` the network's outputs are the parameters
 of a distribution of every forecast value, and training minimises its negative log-likelihood.
 Windows are scaled as for every loss (:mod:`~tsattn.forecast.windows.batches`); the first output,
-taken back to the data's units, becomes a positive mean:
-
-* with the log scaler (``log(1 + y / level)``, what "auto" picks for data that are never
-  negative) the output ``z`` on the log scale gives ``mean = level * exp(z)``: a log link
-  whose ``z = log(1 + b / level)`` for a baseline forecast ``b`` starts at ``b + level``;
-* with the other scalers the unscaled output ``x`` gives ``mean = s * softplus(x / s)``, ``s``
-  the window's scale: about ``x`` where ``x`` is well above 0, never 0 or below.
+taken back to the data's units as for the other losses (``x``, the forecast the MAE loss would
+train), becomes a positive mean ``mean = s * softplus(x / s)`` with ``s`` a tenth of the
+window's ``unit`` (its level with the log scaler, what "auto" picks for data that are never
+negative; its scale with the others): about ``x`` wherever ``x`` is above a tenth of the level,
+so training starts from the baseline forecast as the other losses do, and a small positive mean
+where ``x`` is at or below 0.
 
 The second output (negative binomial, Tweedie) is the dispersion: the negative binomial's
 ``alpha`` (variance ``mean + alpha * mean**2``) is ``softplus(o) / sqrt(unit)``, Tweedie's ``phi``
@@ -34,6 +33,8 @@ TWEEDIE_SAMPLES = 2000
 # Where the log link's exponent is cut: exp(30) times the level is beyond any count.
 MAX_LOG_MEAN = 30.0
 MIN_MEAN = 1e-8
+# The mean is softplus-smoothed over this share of the window's unit (see the module docstring).
+SOFTNESS = 0.1
 
 
 def output_width(kind: str) -> int:
@@ -52,10 +53,11 @@ def parameters(
     first = outputs[..., 0] * scale + loc  # (B, H) unscaled but for the log
     if "level" in batch:
         unit = batch["level"]  # (B, 1)
-        mean = unit * torch.exp(first.clamp(max=MAX_LOG_MEAN))
+        first = unit * torch.expm1(first.clamp(max=MAX_LOG_MEAN))
     else:
         unit = scale
-        mean = unit * torch.nn.functional.softplus(first / unit)
+    softness = SOFTNESS * unit
+    mean = softness * torch.nn.functional.softplus(first / softness)
     mean = mean.clamp(min=MIN_MEAN)
     unit = unit.expand_as(mean)
     if kind == "poisson":
