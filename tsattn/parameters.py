@@ -211,7 +211,6 @@ PARAMETERS: dict[str, Param] = {
         Custom(_alias),
         "name of the forecast column and prefix of the interval columns (Nixtla's style)",
         none=True,
-        cli=False,
     ),
     "quantiles": Param(
         Custom(

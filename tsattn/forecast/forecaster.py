@@ -140,10 +140,10 @@ class Seq2SeqForecaster(
     loss : {"mae", "mse", "huber", "poisson", "negbin", "tweedie"}, default="mae"
         Training loss: "mae", "mse", "huber" on scaled targets; "poisson", "negbin" (negative
         binomial) and "tweedie" (power 1.5) are likelihoods of counts (slow-moving sales; ``y``
-        must be >= 0) on the data's own scale: the network's output, scaled back, is a positive
-        mean (``level * exp(z)`` with the log scaler, see
-        :mod:`tsattn.forecast.distributions`), and each window's negative log-likelihood is
-        divided by its level. ``predict`` gives the distribution's median, intervals and
+        must be >= 0) on the data's own scale: the network's output, scaled back as for
+        "mae", is smoothed into a positive mean (``s * softplus(x / s)``, ``s`` a tenth of the
+        window's level; see :mod:`tsattn.forecast.distributions`), and each window's negative
+        log-likelihood is divided by its level. ``predict`` gives the distribution's median, intervals and
         quantiles (at the levels ``quantiles`` names) come from it; no pinball loss is trained.
     teacher_forcing : bool, default=False
         For ``decoder="recursive"`` (the direct decoder never reads a previous value): train
