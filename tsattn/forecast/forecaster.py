@@ -322,7 +322,6 @@ class Seq2SeqForecaster(
         self.verbose = verbose
         self.quantiles = quantiles
         self.alias = alias
-        self.keep_covariates = keep_covariates
 
     # ------------------------------------------------------------------------------------------
     # fit
