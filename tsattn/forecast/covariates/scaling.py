@@ -36,8 +36,9 @@ def check_range(values: np.ndarray, spec, ids: list, codes: np.ndarray) -> None:
     if not spec.low or not k:
         return
     low, high = np.asarray(spec.low[:k]), np.asarray(spec.high[:k])
-    # A 0/1 flag of fit (kept as it is: location 0, scale 1) takes 0 or 1 only.
-    flags = (low >= 0) & (high <= 1) & (np.asarray(spec.loc[:k]) == 0)
+    # A 0/1 flag of fit (both values seen, kept as it is: location 0, scale 1) takes 0 or 1
+    # only; a column fit saw at one value alone keeps the range rule below.
+    flags = (low == 0) & (high == 1) & (np.asarray(spec.loc[:k]) == 0)
     flags &= np.asarray(spec.scale[:k]) == 1
     off = flags & (values != 0) & (values != 1)
     if off.any():

@@ -88,7 +88,7 @@ def encode_static(static: Any, ids: list) -> tuple[np.ndarray, list]:
             encoding.append({
                 "name": str(name), "kind": "numeric", "loc": loc, "scale": scale,
                 "low": float(values.min()), "high": float(values.max()),
-                "flag": bool(((values == 0) | (values == 1)).all()),
+                "flag": set(np.unique(values).tolist()) == {0.0, 1.0},
             })  # fmt: skip
             continue
         levels = sorted(map(str, pd.unique(column)))
@@ -174,8 +174,9 @@ def apply_static(encoding: list, static: Any, ids: list) -> np.ndarray:
 def _check_fitted_range(item: dict, values: np.ndarray, ids: list) -> None:
     """Refuse values a numeric column never had in fit, as X's are refused.
 
-    A 0/1 flag takes 0 or 1 only; other values must lie within ``RANGE_SPANS`` spans of the
-    range fit saw (models saved without the range skip this).
+    A 0/1 flag (a column fit saw at 0 and 1 and nothing else) takes 0 or 1 only; other values
+    must lie within ``RANGE_SPANS`` spans of the range fit saw (models saved without the range
+    skip this).
     """
     name = item["name"]
     if item.get("flag"):
