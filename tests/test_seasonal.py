@@ -164,5 +164,5 @@ def test_fit_warns_when_most_histories_are_shorter_than_a_season_plus_the_horizo
     import warnings
 
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.filterwarnings("error", message=".*fewer than horizon")
         Seq2SeqForecaster(**tiny(horizon=3, max_epochs=1)).fit(y)
