@@ -192,7 +192,7 @@ BAD_PARAMS = {
     ),
     "cell": ("rnn", ValueError, r"cell must be one of \['lstm', 'gru'\], got 'rnn'"),
     "scaler": ("minmax", ValueError, r"scaler must be one of \[.*'standard'.*\], got 'minmax'"),
-    "loss": ("rmse", ValueError, r"loss must be one of \['mae', 'mse', 'huber'\]"),
+    "loss": ("rmse", ValueError, r"loss must be one of \['mae', 'mse', 'huber', 'poisson'"),
     "missing": ("drop", ValueError, r"missing must be one of \['error', 'mask'\]"),
     "device": ("tpu", ValueError, "device must be one of"),
     "horizon": (0, ValueError, "horizon must be an integer >= 1"),
