@@ -344,7 +344,12 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_io_imports_no_estimator():
     imported = import_graph()["tsattn.io"]
-    assert imported <= {"tsattn", "tsattn.files", "tsattn.core.seq2seq"}, imported
+    assert imported <= {
+        "tsattn",
+        "tsattn.files",
+        "tsattn.core.seq2seq",
+        "tsattn.core.config_checks",
+    }, imported
     assert "tsattn" not in imported  # the package's __init__ imports every estimator
 
 
