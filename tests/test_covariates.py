@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -67,26 +68,31 @@ def test_history_rows_are_aligned_with_every_series_timestamps():
     panel = to_panel(y)
     design = fit_design(panel, X, None, [], False)
     assert design.spec.known == ("promo", "price") and design.spec.past == ()
-    assert design.history.shape == (70, 2)
+    # promo, price, then price's change (a known numeric column is read both ways)
+    assert design.history.shape == (70, 3)
     # promo is a 0/1 flag: kept as it is; s1's rows are the last 30 weeks of the calendar
     expected_promo = np.r_[np.arange(40) % 5 == 0, np.arange(10, 40) % 5 == 0].astype(float)
     np.testing.assert_array_equal(design.history[:, 0], expected_promo)
-    # price is a positive amount: log of its ratio to the series' mean, then standardised
+    # price in its own units, standardised with one mean and deviation over both series
     raw = np.r_[2.0 + 0.1 * (np.arange(40) % 3), 3.0 + 0.1 * (np.arange(10, 40) % 3)]
-    means = np.r_[[raw[:40].mean()] * 40, [raw[40:].mean()] * 30]
-    relative = np.log(raw / means)
-    expected = (relative - relative.mean()) / relative.std()
+    expected = (raw - raw.mean()) / raw.std()
     np.testing.assert_allclose(design.history[:, 1], expected, rtol=1e-5, atol=1e-6)
-    assert design.spec.relative == (False, True)
+    np.testing.assert_array_equal(design.history[:, 2], design.history[:, 1])
+    assert design.spec.relative == (False, False) and design.spec.changes == (False, True)
 
 
-def test_a_price_cut_reads_the_same_for_cheap_and_dear_products():
+def test_a_level_reads_the_same_in_every_series():
+    # 26 degrees is one input whatever the series: the pooled standardisation, no per-series
+    # ratio and no transform chosen by the column's sign
     y = _long(lengths=(40, 40))
     X = _long_x()
     cheap = X.unique_id == "s0"
-    X.loc[~cheap, "price"] = 10 * X.loc[cheap, "price"].to_numpy()  # ten times as dear
+    X.loc[cheap, "price"] = 26.0
+    X.loc[~cheap, "price"] = np.where(np.arange((~cheap).sum()) % 2, -5.0, 26.0)
     design = fit_design(to_panel(y), X, None, [], False)
-    np.testing.assert_allclose(design.history[:40, 1], design.history[40:, 1], rtol=1e-5)
+    at_26 = np.r_[np.ones(40, bool), np.arange(40) % 2 == 0]  # both series' rows at 26
+    np.testing.assert_allclose(design.history[at_26, 1], design.history[0, 1], rtol=1e-6)
+    assert np.all(design.history[~at_26, 1] < design.history[0, 1])
 
 
 def test_decoder_reads_the_horizon_covariates_encoder_the_history():
@@ -96,7 +102,7 @@ def test_decoder_reads_the_horizon_covariates_encoder_the_history():
     context = f.context_
     batch = context.window_batches(X, torch.device("cpu")).batch(np.arange(2))
     # the encoder reads every series' last 6 scaled history rows of X beside the target
-    history = context.covariate_context.reshape(2, 6, 2)
+    history = context.covariate_context.reshape(2, 6, 3)
     np.testing.assert_array_equal(batch["source"][..., 1].numpy(), history[..., 0])
     # the decoder reads the horizon's rows of X after the target and the Theta baseline
     panel = to_panel(y)
@@ -104,33 +110,47 @@ def test_decoder_reads_the_horizon_covariates_encoder_the_history():
     future = future_design(
         design.spec, X, panel.layout, panel.ids, panel.axis, panel.last, 3, design.means
     )
-    # covariate_scaling="window": price (not a 0/1 flag) is taken relative to each window, its
-    # history and horizon rows minus its mean over the window's history; promo stays as it is
+    # covariate_scaling="auto": price (known, not a 0/1 flag) is read as its level and as its
+    # change, the level minus its mean over the window's history, at history and horizon
+    # steps alike; promo stays as it is
     mean = history[..., 1].mean(1)  # (2,)
-    np.testing.assert_allclose(batch["source"][..., 2].numpy(), history[..., 1] - mean[:, None])
+    np.testing.assert_allclose(batch["source"][..., 2].numpy(), history[..., 1])
+    np.testing.assert_allclose(
+        batch["source"][..., 3].numpy(), history[..., 1] - mean[:, None], atol=1e-6
+    )
     expected = future.copy()
-    expected[..., 1] -= mean[:, None]
+    expected[..., 2] -= mean[:, None]
     np.testing.assert_allclose(batch["target_in"][..., 2:].numpy(), expected, rtol=1e-5, atol=1e-6)
-    assert context.spec.centred == (False, True)
-    # sizes of the core: target + 2 covariates into the encoder; target, the Theta baseline
-    # and 2 covariates into the decoder
-    assert f.module_.config.source_features == 3
-    assert f.module_.config.target_features == 4
-    assert (f.module_.config.source_covariates, f.module_.config.target_covariates) == (2, 2)
-    # "series" reads the rows as they are scaled for the whole series
+    assert context.spec.centred == (False, False) and context.spec.changes == (False, True)
+    # sizes of the core: target + 3 covariate inputs into the encoder; target, the Theta
+    # baseline and 3 covariate inputs into the decoder
+    assert f.module_.config.source_features == 4
+    assert f.module_.config.target_features == 5
+    assert (f.module_.config.source_covariates, f.module_.config.target_covariates) == (3, 3)
+    # "series" reads the levels only, as they are scaled for all series
     g = Seq2SeqForecaster(**tiny(covariate_scaling="series")).fit(y, X=X)
     batch = g.context_.window_batches(X, torch.device("cpu")).batch(np.arange(2))
-    assert g.context_.spec.centred == (False, False)
-    np.testing.assert_allclose(batch["target_in"][..., 2:].numpy(), future, rtol=1e-6)
+    assert g.context_.spec.centred == (False, False) and g.context_.spec.changes == (False, False)
+    np.testing.assert_allclose(batch["target_in"][..., 2:].numpy(), future[..., :2], rtol=1e-6)
+    # "window" reads the changes only
+    w = Seq2SeqForecaster(**tiny(covariate_scaling="window")).fit(y, X=X)
+    batch = w.context_.window_batches(X, torch.device("cpu")).batch(np.arange(2))
+    assert w.context_.spec.centred == (False, True) and w.context_.spec.changes == (False, False)
+    np.testing.assert_allclose(
+        batch["target_in"][..., 2:].numpy(), expected[..., [0, 2]], rtol=1e-5, atol=1e-6
+    )
 
 
 def test_known_covariates_change_the_forecast_past_ones_do_not():
     y = _long()
     X = _long_x()
     X["traffic"] = np.arange(len(X), dtype=float)
-    f = Seq2SeqForecaster(**tiny(past_covariates=("traffic",))).fit(y, X=X)
-    assert f.module_.config.source_features == 4  # y, promo, price, traffic
-    assert f.module_.config.target_features == 4  # y, Theta baseline, promo, price
+    # without a baseline, so that no fallback to it can hide what promo does
+    f = Seq2SeqForecaster(**tiny(past_covariates=("traffic",), baseline=None)).fit(y, X=X)
+    # y, promo, price, price's change, traffic's change (a past-only column: its change only)
+    assert f.module_.config.source_features == 5
+    # y, promo, price, price's change
+    assert f.module_.config.target_features == 4
     base = f.predict(X=X)
     # predict does not need the past-only column, and its future values are never read
     no_traffic = f.predict(X=X.drop(columns="traffic"))
@@ -245,7 +265,7 @@ def test_spec_json_round_trip_matches_the_saved_form():
     assert state["known"] == ["promo"] and state["static"][0]["levels"] == ["x", "y"]
     assert set(state) == {
         "known", "past", "calendar", "loc", "scale", "relative", "static", "low", "high",
-        "centred", "dropped",
+        "centred", "dropped", "changes", "holidays",
     }  # fmt: skip
     assert state["low"] == [0.0, 2.0] and state["high"] == [1.0, 3.2]
     assert CovariateSpec.from_json(state) == spec
@@ -264,16 +284,17 @@ def test_future_design_scales_with_the_fitted_spec():
     future = future_design(
         design.spec, X, panel.layout, panel.ids, panel.axis, panel.last, 3, design.means
     )
-    assert future.shape == (2, 3, 2)
+    assert future.shape == (2, 3, 3)  # promo, price, price's change (centred per window)
     promo = X.set_index(["unique_id", "ds"])["promo"]
     expected = [[promo[(sid, ds)] for ds in FUTURE] for sid in ("s0", "s1")]
     np.testing.assert_array_equal(future[..., 0], expected)  # a 0/1 flag stays as it is
-    # price is relative to each series' mean in fit, then standardised with fit's loc and scale
+    # price standardised with fit's loc and scale, in its own units
     price = X.set_index(["unique_id", "ds"])["price"]
     raw = np.array([[price[(sid, ds)] for ds in FUTURE] for sid in ("s0", "s1")])
     spec = design.spec
-    expected = (np.log(raw / design.means[:, 1:2]) - spec.loc[1]) / spec.scale[1]
+    expected = (raw - spec.loc[1]) / spec.scale[1]
     np.testing.assert_allclose(future[..., 1], expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(future[..., 2], future[..., 1])
 
 
 # --------------------------------------------------------------------------------------------
@@ -390,10 +411,6 @@ def fitted():
             lambda X: X.assign(promo=np.where(X.ds == FUTURE[1], np.nan, X.promo)),
             "column 'promo' has NaN for series 's0' at 2021-10-18",
         ),
-        (
-            lambda X: X.assign(price=np.where(X.ds == FUTURE[0], 0.0, X.price)),
-            "'price' was positive in fit",
-        ),
     ],
 )
 def test_predict_errors(fitted, change, words):
@@ -480,7 +497,7 @@ def test_the_fitted_model_gates_every_covariate_and_old_configs_load_without():
     from tsattn.core.seq2seq import CoreConfig, Seq2Seq
 
     static = pd.DataFrame({"kind": ["x", "y"]}, index=["s0", "s1"])
-    f = Seq2SeqForecaster(**tiny(past_covariates=["price"])).fit(
+    f = Seq2SeqForecaster(**tiny(past_covariates=["price"], covariate_gate=True)).fit(
         _long(), X=_long_x(), static=static
     )
     config = f.module_.config
@@ -510,10 +527,13 @@ def _promo_panel(n_series=6, n=80, seed=0):
 
 def test_selection_drops_noise_and_gives_the_model_without_covariates():
     y, X = _promo_panel()
-    X = X.drop(columns="promo")
+    # a column that says nothing: shuffling it cannot change the loss
+    X = X.drop(columns="promo").assign(noise=0.0)
     params = tiny(covariate_selection="validation", max_epochs=3, hidden_size=16)
-    f = Seq2SeqForecaster(**params).fit(y, X=X)
+    with pytest.warns(UserWarning, match=r"dropped the known feature 'noise'.*\+0\.00%"):
+        f = Seq2SeqForecaster(**params).fit(y, X=X)
     table = f.covariate_selection_
+    assert table["why"].str.startswith("dropped").all()
     assert list(table["feature"]) == ["noise"] and not table["kept"].any()
     assert f.context_.spec.x_names == [] and f.context_.spec.dropped == ("noise",)
     # exactly the model fit without X: same seed, same inputs
@@ -526,6 +546,7 @@ def test_selection_drops_noise_and_gives_the_model_without_covariates():
 
 def test_selection_keeps_a_column_that_helps_and_predict_ignores_the_dropped_one():
     y, X = _promo_panel()
+    X = X.assign(noise=0.0)
     params = tiny(
         covariate_selection="validation", max_epochs=10, hidden_size=16, learning_rate=1e-2
     )
@@ -537,3 +558,15 @@ def test_selection_keeps_a_column_that_helps_and_predict_ignores_the_dropped_one
     pd.testing.assert_frame_equal(forecast, f.predict(X=X.drop(columns="noise")))
     with pytest.raises(ValueError, match=r"columns the model was not fit with: \['other'\]"):
         f.predict(X=X.assign(other=1.0))
+
+
+def test_selection_never_drops_a_column_named_in_keep_covariates():
+    y, X = _promo_panel()
+    X = X.drop(columns="promo").assign(noise=0.0)
+    params = tiny(covariate_selection="validation", max_epochs=2, keep_covariates=["noise"])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="covariate_selection dropped")
+        f = Seq2SeqForecaster(**params).fit(y, X=X)
+    table = f.covariate_selection_
+    assert table["kept"].all() and table["why"].tolist() == ["kept: named in keep_covariates"]
+    assert f.context_.spec.known == ("noise",) and f.context_.spec.dropped == ()

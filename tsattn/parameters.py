@@ -37,7 +37,7 @@ from tsattn.core.attention import ATTENTIONS
 from tsattn.core.encoder import CELLS
 from tsattn.core.seq2seq import DECODERS
 from tsattn.distributed import resolve_device
-from tsattn.forecast.covariates.calendar import check_calendar
+from tsattn.forecast.covariates.calendar import check_calendar, check_holidays
 from tsattn.forecast.covariates.spec import check_past_covariates
 from tsattn.forecast.windows.arrays import REGRESSOR_SCALERS
 from tsattn.forecast.windows.batches import WINDOW_SCALERS
@@ -48,7 +48,7 @@ POINT_LOSSES = ("mae", "mse", "huber")
 # Likelihoods of counts on the data's own scale (the forecaster's; see rollout.COUNT_LOSSES).
 LOSSES = (*POINT_LOSSES, "poisson", "negbin", "tweedie")
 MISSING = ("error", "mask")
-COVARIATE_SCALINGS = ("window", "series")
+COVARIATE_SCALINGS = ("auto", "window", "series")
 BASELINES = ("theta", "theta_holt")
 
 # ----------------------------------------------------------------------------------------------
@@ -63,6 +63,20 @@ def _kept(check: Callable[[Any], Any]) -> Callable[[str, Any], Any]:
         return value
 
     return rule
+
+
+def _column_names(name: str, value: Any) -> Any:
+    """Distinct column or feature names: a string or a sequence of strings."""
+    names = [value] if isinstance(value, str) else value
+    try:
+        names = list(names)
+    except TypeError:
+        raise TypeError(f"{name} must be a list of column names, got {value!r}") from None
+    if not all(isinstance(n, (str, int)) and not isinstance(n, bool) for n in names):
+        raise TypeError(f"{name} must be a list of column names, got {value!r}")
+    if len(set(map(str, names))) != len(names):
+        raise ValueError(f"{name} has duplicate names: {names}")
+    return value
 
 
 def _random_state(name: str, value: Any) -> Any:
@@ -131,7 +145,14 @@ PARAMETERS: dict[str, Param] = {
         "month, quarter (no name: those that vary at the data's frequency)",
     ),
     "covariate_scaling": Param(
-        Options(COVARIATE_SCALINGS), "covariates relative to the window's history or the series'"
+        Options(COVARIATE_SCALINGS),
+        "what the network reads of numeric covariates: auto (known: level and change; past-only: "
+        "change), window (change), series (level)",
+    ),
+    "holidays": Param(
+        Custom(_kept(check_holidays), metavar="CODE", nargs="+", from_list=tuple),
+        "holiday flags from country calendars, e.g. AU or US-CA (needs tsattn[holidays])",
+        none=True,
     ),
     # the model
     "hidden_size": Param(Integer(), "hidden units of the encoder and decoder RNNs"),
@@ -162,8 +183,13 @@ PARAMETERS: dict[str, Param] = {
     ),
     "covariate_selection": Param(
         Options(("validation",)),
-        "drop the covariates that do not help on the validation windows and fit again",
+        "drop the covariates that do not help on the validation windows (with a warning each) "
+        "and fit again",
         none=True,
+    ),
+    "keep_covariates": Param(
+        Custom(_column_names, metavar="COLUMN", nargs="+", from_list=tuple),
+        "covariate, calendar, holiday or static names covariate_selection never drops",
     ),
     # training
     "loss": Param(

@@ -5,33 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tsattn._pyplot import pyplot
 from tsattn._validation import check_int
-
-
-def pyplot():
-    """Return :mod:`matplotlib.pyplot`, switched to the Agg backend on a machine without a display.
-
-    Importing pyplot on a headless machine (CI, a server) with an interactive backend fails or
-    hangs; Agg draws to files only, which is all such a machine can show.
-
-    Returns
-    -------
-    module
-        :mod:`matplotlib.pyplot`.
-    """
-    import matplotlib
-
-    if matplotlib.get_backend().lower() not in ("agg",) and not _has_display():
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _has_display() -> bool:
-    import os
-
-    return bool(os.environ.get("DISPLAY")) or os.name == "nt"
 
 
 def plot_forecast(
@@ -384,3 +359,9 @@ def plot_importance(importance, *, ax=None, title=None, max_features=None):
     ax.set_xlabel("increase of the validation loss when shuffled")
     ax.set_title("Permutation importance" if title is None else title)
     return ax
+
+
+# The partial-dependence view lives in a module of its own (see its docstring); the forecasts
+# it draws are computed by tsattn.forecast.importance.partial_dependence.
+from tsattn.forecast.importance import partial_dependence  # noqa: E402, F401
+from tsattn.plotting_effects import plot_partial_dependence  # noqa: E402, F401

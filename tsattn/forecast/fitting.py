@@ -19,7 +19,7 @@ from tsattn.core.seq2seq import CoreConfig
 from tsattn.epoch import capped_validation
 from tsattn.forecast import conformal, model_setup, rollout
 from tsattn.forecast.context import ForecastContext
-from tsattn.forecast.covariates.calendar import check_calendar
+from tsattn.forecast.covariates.calendar import check_calendar, check_holidays
 from tsattn.forecast.covariates.spec import check_past_covariates
 from tsattn.forecast.params import check_quantiles, check_warm_start
 from tsattn.forecast.preparation import HistoryPreparation, PreparationOptions, PreparedData
@@ -52,7 +52,8 @@ class FitStepsMixin:
             nonnegative=self.nonnegative,
             past=past,
             calendar=calendar,
-            centre=self.covariate_scaling == "window",
+            scaling=self.covariate_scaling,
+            holidays=check_holidays(self.holidays),
             # A count likelihood has no quantile outputs: its levels are reported from it.
             quantiles=None if model_setup.distribution(self.loss) else levels,
             asked_quantiles=asked,

@@ -42,7 +42,7 @@ class Seq2SeqForecaster(
         Theta method's 90% autocorrelation test; one of more than one but fewer than two
         seasons takes the indices of the one season it has (no test can find a season there,
         and last year's peak is the best evidence of the next); shorter series are not
-        adjusted. The indices come from each series' last 6 seasons and the test runs on its
+        adjusted. The indices come from each series' last 8 seasons and the test runs on its
         last 10 (seasons drift over long histories). None takes the period from the frequency
         (12 for monthly, 4 quarterly, 52 weekly, 7 daily; 1 for integer or numpy time axes);
         sub-daily data (steps of 5 minutes to 12 hours) has two seasons, the day and the week,
@@ -71,14 +71,23 @@ class Seq2SeqForecaster(
         sine and cosine of its phase), or True for those that vary at y's frequency (weekly data:
         week; monthly: month; quarterly: quarter; daily: dayofweek, week; hourly: hour,
         dayofweek, week).
-    covariate_scaling : {"window", "series"}, default="window"
-        How X columns that are not 0/1 flags enter, after positive amounts are taken as the log
-        of their ratio to the series' mean and every column is standardised: "window" also
-        subtracts each column's mean over the window's history (as the target is scaled by its
-        window), so a price reads as its ratio to the recent price and a slowly trending column
-        (a price index, a market size) as its change over the window, never as a clock that
-        dates the window; "series" leaves them relative to the series only, for columns whose
-        level itself matters.
+    covariate_scaling : {"auto", "window", "series"}, default="auto"
+        What the network reads of X's numeric columns. Every column is taken in its own units,
+        standardised with one mean and deviation per column pooled over all series (26 C is
+        the same input in every state); 0/1 flags stay as they are. No rule looks at a column's
+        sign. "auto", by the column's role: a column known in advance is read twice, as its
+        level (temperature, whose effect on demand is a U-shape in degrees) and as its change,
+        the level minus its mean over the window's history (a price against the recent price),
+        at every history and horizon step, and the network learns which matters; a past-only
+        column only as its change, since its level over the history can date the window (a
+        price index that trends) and none of it reaches the horizon. "window": every numeric
+        column as its change only; "series": as its level only.
+    holidays : str, list of str or None, default=None
+        Country calendars of the ``holidays`` package (``"AU"``, ``"US"``, a subdivision as
+        ``"AU-NSW"``): each adds a 0/1 flag known in advance, 1 on a step that holds a public
+        holiday (a weekly step: any of its days), read by the encoder and at every decoder
+        step as a known column of X is. Needs ``pip install 'tsattn[holidays]'``. Its effect
+        shows in :meth:`covariate_importance` and :func:`tsattn.plotting.partial_dependence`.
     hidden_size : int, default=64
         Hidden units of the encoder and decoder RNNs.
     num_layers : int, default=1
@@ -119,24 +128,27 @@ class Seq2SeqForecaster(
         linear trend); "theta_holt" the mean of Theta and damped-trend Holt (a combination of
         simple methods, whose trend bends where Theta's keeps rising). None: the network
         forecasts on its own.
-    covariate_gate : bool, default=True
+    covariate_gate : bool, default=False
         Multiply every covariate feature (X, calendar, static) by a learnt gate in (0, 1),
-        started nearly closed (0.12), so a fresh model forecasts as the model without
-        covariates and a column is let in only as far as training asks for it (a simple form
-        of the Temporal Fusion Transformer's variable selection). False: plain inputs.
-    covariate_dropout : float, default=0.1
-        While training, the probability that a covariate feature is zeroed for a whole window,
-        so the model never leans on one column alone: one column in ten, the rate of
-        ordinary dropout. 0 switches it off.
-    covariate_selection : {"validation", None}, default="validation"
-        After training, measure every covariate, calendar and static feature's permutation
-        importance on the validation windows (as :meth:`covariate_importance` does) and, if
-        any raises the validation loss by less than 1% when shuffled, fit again (same
-        parameters and seed) without those: a column that does not help the validation
-        forecasts cannot hurt the final ones, and with none kept the model is exactly the one
-        without covariates. Costs a second fit when a feature is dropped; skipped without
-        validation windows (``validation_size=0``) and with ``warm_start``. The table is in
-        ``covariate_selection_``; ``predict`` ignores dropped columns in X. None: keep all.
+        started at 0.5, a simple form of the Temporal Fusion Transformer's variable selection.
+        Off by default: covariates enter as plain inputs, as the target does, and the network
+        weighs them through its input weights.
+    covariate_dropout : float, default=0.0
+        While training, the probability that a covariate feature is zeroed for a whole window
+        (encoder and decoder alike), so the model never leans on one column alone. Off by
+        default: a zeroed level reads as "the average value", not as "unknown".
+    covariate_selection : {"validation", None}, default=None
+        After training, measure every covariate, calendar, holiday and static feature's
+        permutation importance on the validation windows (as :meth:`covariate_importance`
+        does) and, if any raises the validation loss by less than 1% when shuffled, fit again
+        (same parameters and seed) without those, with a warning naming every dropped
+        feature and its measured effect. Costs a second fit when a feature is dropped;
+        skipped without validation windows (``validation_size=0``) and with ``warm_start``.
+        The table is in ``covariate_selection_`` (columns ``kept`` and ``why``); ``predict``
+        ignores dropped columns in X. None: keep all.
+    keep_covariates : sequence of str, default=()
+        Features ``covariate_selection`` never drops: X columns, calendar features, holiday
+        calendars (``"AU"``) or static columns.
     loss : {"mae", "mse", "huber", "poisson", "negbin", "tweedie"}, default="mae"
         Training loss: "mae", "mse", "huber" on scaled targets; "poisson", "negbin" (negative
         binomial) and "tweedie" (power 1.5) are likelihoods of counts (slow-moving sales; ``y``
@@ -255,7 +267,8 @@ class Seq2SeqForecaster(
         scaler: str = "auto",
         past_covariates=(),
         calendar_features=False,
-        covariate_scaling: str = "window",
+        covariate_scaling: str = "auto",
+        holidays=None,
         hidden_size: int = 64,
         num_layers: int = 1,
         cell: str = "lstm",
@@ -266,9 +279,10 @@ class Seq2SeqForecaster(
         decoder: str = "direct",
         segment_length: int | str = "auto",
         baseline: str | None = "theta",
-        covariate_gate: bool = True,
-        covariate_dropout: float = 0.1,
-        covariate_selection: str | None = "validation",
+        covariate_gate: bool = False,
+        covariate_dropout: float = 0.0,
+        covariate_selection: str | None = None,
+        keep_covariates=(),
         loss: str = "mae",
         teacher_forcing: bool = False,
         max_epochs: int = 100,
@@ -294,6 +308,7 @@ class Seq2SeqForecaster(
         self.past_covariates = past_covariates
         self.calendar_features = calendar_features
         self.covariate_scaling = covariate_scaling
+        self.holidays = holidays
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.cell = cell
@@ -307,6 +322,7 @@ class Seq2SeqForecaster(
         self.covariate_gate = covariate_gate
         self.covariate_dropout = covariate_dropout
         self.covariate_selection = covariate_selection
+        self.keep_covariates = keep_covariates
         self.loss = loss
         self.teacher_forcing = teacher_forcing
         self.max_epochs = max_epochs

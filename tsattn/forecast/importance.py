@@ -24,9 +24,16 @@ from tsattn._validation import check_int
 from tsattn.estimator import in_chunks
 from tsattn.forecast import rollout
 from tsattn.forecast.covariates.spec import CovariateSpec
+from tsattn.forecast.panel.timegrid import make_grid
 from tsattn.forecast.windows.batches import WindowBatches
 
-__all__ = ["Feature", "feature_blocks", "importance_table", "permutation_importance"]
+__all__ = [
+    "Feature",
+    "feature_blocks",
+    "importance_table",
+    "partial_dependence",
+    "permutation_importance",
+]
 
 COLUMNS = ["feature", "kind", "importance", "std", "relative"]
 
@@ -36,16 +43,17 @@ class Feature:
     """One feature as the model reads it: a block of input columns shuffled together."""
 
     name: str
-    kind: str  # "known", "past", "calendar" or "static"
+    kind: str  # "known", "past", "calendar", "holiday" or "static"
     columns: tuple  # positions in the covariate rows ("static": in the static matrix)
 
 
 def feature_blocks(spec: CovariateSpec) -> list[Feature]:
     """Every feature of ``spec`` and the columns it fills, in the model's input order.
 
-    Covariate rows hold the known columns, then each calendar feature's sine and cosine,
-    then the past columns; the static matrix holds a numeric column as one column and a
-    category as one column per level.
+    Covariate rows hold the known columns, then the changes of those read as their change
+    too (shuffled with the column's level: one feature), then each calendar feature's sine
+    and cosine, then one flag per holiday calendar, then the past columns; the static matrix
+    holds a numeric column as one column and a category as one column per level.
 
     Parameters
     ----------
@@ -57,11 +65,18 @@ def feature_blocks(spec: CovariateSpec) -> list[Feature]:
     list of Feature
     """
     k, blocks = len(spec.known), []
-    blocks += [Feature(str(name), "known", (j,)) for j, name in enumerate(spec.known)]
+    change_of = {j: k + i for i, j in enumerate(spec.change_columns)}
+    blocks += [
+        Feature(str(name), "known", (j,) + ((change_of[j],) if j in change_of else ()))
+        for j, name in enumerate(spec.known)
+    ]
+    k += spec.n_changes
     blocks += [
         Feature(str(name), "calendar", (k + 2 * i, k + 2 * i + 1))
         for i, name in enumerate(spec.calendar)
     ]
+    k += 2 * len(spec.calendar)
+    blocks += [Feature(str(code), "holiday", (k + i,)) for i, code in enumerate(spec.holidays)]
     blocks += [Feature(str(name), "past", (spec.n_future + j,)) for j, name in enumerate(spec.past)]
     start = 0
     for item in spec.static:
@@ -93,7 +108,7 @@ def permutation_importance(
     -------
     pandas.DataFrame
         One row per feature, most important first: ``feature``, ``kind`` ("known", "past",
-        "calendar" or "static"), ``importance`` (mean increase of the loss), ``std`` (its
+        "calendar", "holiday" or "static"), ``importance`` (mean increase of the loss), ``std`` (its
         standard deviation over the repeats) and ``relative`` (the increase over the loss
         with nothing shuffled, which ``attrs["loss"]`` holds).
     """
@@ -184,3 +199,94 @@ def _mean_loss(module, batches: WindowBatches, loss) -> float:
         total += float(loss(module, batch)) * observed
         count += observed
     return total / max(count, 1)
+
+
+def partial_dependence(est, feature: str, values, X: Any = None, steps=None) -> pd.DataFrame:
+    """The forecast with one feature set to each of a few values over the horizon.
+
+    What a known column of X or a holiday calendar does to the forecast: ``predict`` from
+    the fitted histories, with the feature's horizon rows replaced by each value in turn (its
+    history, and every other feature, as given). Draw it with
+    :func:`tsattn.plotting.plot_partial_dependence`.
+
+    Parameters
+    ----------
+    est : Seq2SeqForecaster
+        Fitted.
+    feature : str
+        A column of X known in advance (``kind="known"`` in :meth:`covariate_importance`) or
+        a holiday calendar (``"AU"``).
+    values : sequence of float
+        Values to set, in the column's own units (0 and 1 for a flag).
+    X : pandas.DataFrame, numpy.ndarray or None
+        As for ``predict``.
+    steps : sequence of int or None
+        Horizon steps (1 = the first) to set; None: all of them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long: ``value``, ``unique_id``, ``ds``, ``forecast``, one row per value, series and
+        step.
+
+    Raises
+    ------
+    ValueError
+        When ``feature`` is no known column or holiday calendar of the model, or a step is
+        outside the horizon.
+    """
+    from tsattn.forecast.outputs import point_forecasts
+
+    context = est.context_
+    spec, horizon = context.spec, context.horizon
+    blocks = {b.name: b for b in feature_blocks(spec) if b.kind in ("known", "holiday")}
+    if str(feature) not in blocks:
+        raise ValueError(
+            f"partial_dependence takes a column of X known in advance or a holiday calendar; "
+            f"{feature!r} is none of the model's ({sorted(blocks)})"
+        )
+    block = blocks[str(feature)]
+    chosen = np.arange(horizon) if steps is None else np.asarray(list(steps), dtype=int) - 1
+    if chosen.size == 0 or chosen.min() < 0 or chosen.max() >= horizon:
+        raise ValueError(f"steps must lie in 1..{horizon} (the horizon), got {steps!r}")
+    batches = context.window_batches(X, est.device_)
+    ends = batches.cov_ends.cpu().numpy()  # every series' block ends with its horizon rows
+    rows = torch.as_tensor((ends[:, None] - horizon + chosen).reshape(-1), device=batches.device)
+    if block.kind == "known":
+        j = list(spec.known).index(feature)
+        scale = lambda v: (float(v) - spec.loc[j]) / spec.scale[j]  # noqa: E731
+    else:
+        scale = float
+    grid = make_grid(context.axis, context.last, np.ones(context.n_series), horizon)
+    stamps = grid.stamps[grid.future(horizon).reshape(-1)]
+    frames = []
+    for value in values:
+        variant = copy.copy(batches)
+        variant.covariates = batches.covariates.clone()
+        for column in block.columns:
+            variant.covariates[rows, column] = scale(value)
+        forecasts = point_forecasts(est, context=_WithBatches(context, variant))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "value": value,
+                    "unique_id": np.repeat(np.asarray(context.ids, dtype=object), horizon),
+                    "ds": stamps,
+                    "forecast": forecasts.reshape(-1),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+class _WithBatches:
+    """A fitted context whose forecast window is the given batches (everything else its own)."""
+
+    def __init__(self, context, batches: WindowBatches):
+        self._context, self._batches = context, batches
+
+    def window_batches(self, X: Any, device) -> WindowBatches:
+        return self._batches
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)

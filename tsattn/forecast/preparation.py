@@ -82,9 +82,10 @@ class PreparationOptions:
     nonnegative: bool
     past: list
     calendar: Any
-    centre: bool  # covariate_scaling="window"
+    scaling: str  # covariate_scaling: "auto", "window" or "series"
     quantiles: list | None
     asked_quantiles: list | None
+    holidays: tuple = ()  # checked country codes
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,9 @@ class HistoryPreparation:
                 f"nonnegative=True but y has negative values (min "
                 f"{np.nanmin(panel.values):g}); set nonnegative=False"
             )
-        design = fit_design(panel, X, static, options.past, options.calendar, centre=options.centre)
+        design = fit_design(
+            panel, X, static, options.past, options.calendar, options.scaling, options.holidays
+        )
         season = options.season_length
         if season is None:
             seasons = seasons_from_axis(panel.axis)

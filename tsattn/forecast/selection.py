@@ -3,13 +3,16 @@
 :class:`CovariateSelectionMixin` gives :class:`~tsattn.Seq2SeqForecaster` the last step of its
 ``fit``: the permutation importance of every covariate, calendar and static feature on the
 validation windows, and, when a feature does not help, the preparation, training and
-calibration run again without it.
+calibration run again without it. No feature is dropped silently: each one raises a warning
+naming it and its measured effect, and ``covariate_selection_`` says why it went; a feature
+named in ``keep_covariates`` is never dropped.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import warnings
 from typing import Any
 
 import numpy as np
@@ -17,7 +20,7 @@ import pandas as pd
 from sklearn.utils import check_random_state as sklearn_random_state
 
 from tsattn._validation import check_random_state
-from tsattn.forecast.covariates.calendar import check_calendar
+from tsattn.forecast.covariates.calendar import check_calendar, check_holidays
 from tsattn.forecast.covariates.rows import NamedColumns, array_column_names
 from tsattn.forecast.covariates.spec import check_past_covariates
 from tsattn.forecast.importance import feature_blocks, importance_table
@@ -38,10 +41,12 @@ class CovariateSelectionMixin:
         """Fit again without the features that do not help on the validation windows ``valid``.
 
         A feature whose relative permutation importance is below :data:`SELECTION_MIN` is
-        dropped; when any is, the model is prepared, trained and calibrated again (same
-        parameters and seed) on the rest. With every feature dropped the result is exactly the
-        model without covariates. ``covariate_selection_`` keeps the table, with a ``kept``
-        column; the context's spec names the dropped X columns, which ``predict`` then ignores.
+        dropped, unless ``keep_covariates`` names it; each dropped feature raises a
+        ``UserWarning`` naming it and its measured effect. When any is dropped, the model is
+        prepared, trained and calibrated again (same parameters and seed) on the rest. With
+        every feature dropped the result is exactly the model without covariates.
+        ``covariate_selection_`` keeps the table, with ``kept`` and ``why`` columns; the
+        context's spec names the dropped X columns, which ``predict`` then ignores.
         """
         spec = self.context_.spec
         rng = sklearn_random_state(self._seed())
@@ -53,8 +58,29 @@ class CovariateSelectionMixin:
             SELECTION_REPEATS,
             rng,
         )
-        table["kept"] = table["relative"] >= SELECTION_MIN
+        must = {str(name) for name in _names(self.keep_covariates)}
+        helps = table["relative"] >= SELECTION_MIN
+        marked = table["feature"].astype(str).isin(must)
+        table["kept"] = helps | marked
+        table["why"] = np.where(
+            marked & ~helps,
+            "kept: named in keep_covariates",
+            np.where(
+                helps,
+                f"kept: raises the validation loss by >= {SELECTION_MIN:.0%} when shuffled",
+                f"dropped: raises the validation loss by < {SELECTION_MIN:.0%} when shuffled",
+            ),
+        )
         dropped = table.loc[~table["kept"], ["feature", "kind"]]
+        for row in table.loc[~table["kept"]].itertuples():
+            warnings.warn(
+                f"covariate_selection dropped the {row.kind} feature {row.feature!r}: shuffling "
+                f"it on the validation windows changed their loss by {row.relative:+.2%} (below "
+                f"{SELECTION_MIN:.0%}); the model was fit again without it. Name it in "
+                f"keep_covariates to keep it, or set covariate_selection=None",
+                UserWarning,
+                stacklevel=4,
+            )
         if len(dropped):
             names = {kind: set(part["feature"]) for kind, part in dropped.groupby("kind")}
             x_drop = names.get("known", set()) | names.get("past", set())
@@ -63,6 +89,9 @@ class CovariateSelectionMixin:
                 options,
                 past=check_past_covariates([c for c in spec.past if c not in x_drop]),
                 calendar=check_calendar(calendar or False),
+                holidays=check_holidays(
+                    [c for c in spec.holidays if c not in names.get("holiday", set())] or None
+                ),
             )
             kept = [i["name"] for i in spec.static if i["name"] not in names.get("static", ())]
             self._fit_steps(
@@ -88,6 +117,11 @@ class CovariateSelectionMixin:
         """
         state = check_random_state(copy.deepcopy(self.random_state))
         return int(state.randint(np.iinfo(np.int32).max))
+
+
+def _names(value: Any) -> list:
+    """The names of ``keep_covariates``: one string or a sequence of them."""
+    return [value] if isinstance(value, str) else list(value or ())
 
 
 def _without_columns(X: Any, drop: set, names: list) -> Any:

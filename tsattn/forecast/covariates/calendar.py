@@ -1,8 +1,11 @@
-"""Calendar features derived from the timestamps: the phase of each cycle as a (sin, cos) pair.
+"""Calendar features derived from the timestamps: cycles' phases and a country's holidays.
 
 The features are known in advance for every step, so the decoder reads them over the horizon
-as it reads known covariates. A (sin, cos) pair puts the last day of a cycle next to the first
-(31 December beside 1 January), which a plain day number would put at opposite ends.
+as it reads known covariates. A cycle is a (sin, cos) pair of its phase, which puts the last day
+of a cycle next to the first (31 December beside 1 January), where a plain day number would put
+them at opposite ends. A country calendar (``holidays="AU"``) gives a 0/1 flag per step: 1 when a
+public holiday of that country falls within the step (the ``holidays`` package, an optional
+extra, read as Darts' ``add_holidays`` reads it).
 """
 
 from __future__ import annotations
@@ -14,7 +17,14 @@ import pandas as pd
 
 from tsattn.forecast.panel.types import TimeAxis
 
-__all__ = ["CALENDAR_FEATURES", "calendar_values", "check_calendar", "resolve_calendar"]
+__all__ = [
+    "CALENDAR_FEATURES",
+    "calendar_values",
+    "check_calendar",
+    "check_holidays",
+    "holiday_flags",
+    "resolve_calendar",
+]
 
 # The names ``calendar_features`` accepts, each with its cycle:
 # name -> (cycle length in days, how many steps one cycle has).
@@ -160,3 +170,132 @@ def calendar_values(stamps: pd.Index, names: list) -> np.ndarray:
         angle = 2 * np.pi * np.asarray(phase, dtype=np.float64)
         columns += [np.sin(angle), np.cos(angle)]
     return np.stack(columns, axis=1) if columns else np.zeros((len(stamps), 0))
+
+
+def check_holidays(value: Any) -> tuple:
+    """Validate the ``holidays`` parameter.
+
+    Parameters
+    ----------
+    value : None, str or sequence of str
+        Country codes of the ``holidays`` package (``"AU"``, ``"US"``), each optionally with a
+        subdivision after a hyphen (``"AU-NSW"``, ``"US-CA"``).
+
+    Returns
+    -------
+    tuple of str
+        The codes, distinct; empty for None.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For anything but strings of that form, or duplicates.
+    """
+    if value is None:
+        return ()
+    names = [value] if isinstance(value, str) else value
+    try:
+        names = list(names)
+    except TypeError:
+        raise TypeError(
+            f"holidays must be None, a country code such as 'AU' or 'US-CA', or a list of them, "
+            f"got {value!r}"
+        ) from None
+    for name in names:
+        parts = name.split("-", 1) if isinstance(name, str) else []
+        if len(parts) < 1 or not parts[0].isalpha() or not all(parts):
+            raise ValueError(
+                f"holidays takes country codes such as 'AU' or 'US-CA' (country-subdivision), "
+                f"got {name!r}"
+            )
+    if len(set(names)) != len(names):
+        raise ValueError(f"holidays has duplicate codes: {names}")
+    return tuple(names)
+
+
+def holiday_flags(stamps: pd.Index, codes: list, freq: Any = None) -> np.ndarray:
+    """One 0/1 flag per country calendar: 1 where a public holiday falls within the step.
+
+    Parameters
+    ----------
+    stamps : pandas.DatetimeIndex or pandas.PeriodIndex
+        The timestamps.
+    codes : list of str
+        Checked codes (see :func:`check_holidays`).
+    freq : str or None
+        The axis' frequency. A step of a day or shorter is flagged on its date; a longer step
+        (a week, a month) when any day of the period the stamp labels is a holiday (a week
+        stamped on its last day, ``"W-FRI"``, covers the six days before).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (len(stamps), len(codes)).
+
+    Raises
+    ------
+    ImportError
+        When the ``holidays`` package is not installed (``pip install tsattn[holidays]``).
+    ValueError
+        For a country or subdivision the package does not know.
+    """
+    if not codes:
+        return np.zeros((len(stamps), 0))
+    try:
+        import holidays as holiday_calendars
+    except ImportError:
+        raise ImportError(
+            "holidays=... needs the holidays package: pip install 'tsattn[holidays]'"
+        ) from None
+    first, last = _day_spans(stamps, freq)
+    if not len(first):
+        return np.zeros((0, len(codes)))
+    years = range(int(first.min().year), int(last.max().year) + 1)
+    day = np.timedelta64(1, "D")
+    start = first.to_numpy().astype("datetime64[D]")
+    end = last.to_numpy().astype("datetime64[D]")
+    columns = []
+    for code in codes:
+        country, _, subdiv = code.partition("-")
+        try:
+            calendar = holiday_calendars.country_holidays(
+                country.upper(), subdiv=subdiv or None, years=years
+            )
+        except NotImplementedError:
+            raise ValueError(
+                f"holidays: the holidays package has no calendar for {code!r} (country "
+                f"{country!r}{', subdivision ' + repr(subdiv) if subdiv else ''})"
+            ) from None
+        days = np.sort(np.array(sorted(calendar.keys()), dtype="datetime64[D]"))
+        count = np.searchsorted(days, end + day, "left") - np.searchsorted(days, start, "left")
+        columns.append((count > 0).astype(np.float64))
+    return np.stack(columns, axis=1)
+
+
+def _day_spans(stamps: pd.Index, freq: Any) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
+    """The first and last day of the period every stamp labels (its own day for short steps)."""
+    if isinstance(stamps, pd.PeriodIndex):
+        periods = stamps
+    else:
+        stamps = pd.DatetimeIndex(stamps)
+        periods = None
+        # A period frequency names the span a stamp labels; "MS" (month start) has none, and
+        # its stamps label the month of "M"
+        for name in () if freq is None else (freq, str(freq).replace("S", "", 1)):
+            try:
+                periods = stamps.to_period(name)
+                break
+            except (ValueError, TypeError, AttributeError):
+                continue
+        if periods is None or _period_days(periods) <= 1:
+            return stamps.normalize(), stamps.normalize()
+    if _period_days(periods) <= 1:
+        days = periods.to_timestamp().normalize()
+        return days, days
+    return periods.start_time.normalize(), periods.end_time.normalize()
+
+
+def _period_days(periods: pd.PeriodIndex) -> float:
+    """Length of one period of the index, in days."""
+    probe = pd.Period("2001-01-01", freq=periods.freq)
+    return float((probe.end_time - probe.start_time).total_seconds() / 86_400)

@@ -5,10 +5,9 @@ looked up at exactly the (series, time) pairs the model needs: every step of eve
 history in ``fit``, the ``horizon`` steps after every series' end in ``predict``. Rows of ``X``
 outside those are ignored, so one ``X`` covering history and future serves both calls. The
 result is one float32 array aligned with the panel's values (history) or of shape
-(n_series, horizon, n_columns) (future), already scaled: 0/1 flags as they are; positive amounts
-(prices, counts) as the log of their ratio to the series' mean in ``fit`` (a 20% price cut is
-then the same input for every product, as the target is scaled per window), then standardised;
-other columns standardised.
+(n_series, horizon, n_columns) (future), already scaled: 0/1 flags as they are, other columns
+standardised per column, pooled over series (see :mod:`~tsattn.forecast.covariates.scaling`
+for what the network reads of each: its level, its change, or both).
 
 Formats of ``X`` (they mirror ``y``'s):
 
@@ -34,13 +33,13 @@ from typing import Any
 
 import numpy as np
 
-from tsattn.forecast.covariates.calendar import calendar_values, resolve_calendar
+from tsattn.forecast.covariates.calendar import calendar_values, holiday_flags, resolve_calendar
 from tsattn.forecast.covariates.rows import Rows, lookup, x_rows
 from tsattn.forecast.covariates.scaling import (
     binary_columns,
     check_range,
+    column_forms,
     column_scaling,
-    relative_columns,
     to_relative,
 )
 from tsattn.forecast.covariates.spec import (
@@ -60,8 +59,6 @@ __all__ = [
     "fit_design",
     "future_design",
 ]
-
-
 
 
 # ----------------------------------------------------------------------------------------------
@@ -97,7 +94,8 @@ def fit_design(
     static: Any,
     past: list,
     calendar: list | bool,
-    centre: bool = True,
+    scaling: str = "auto",
+    holidays: tuple = (),
 ) -> Design:
     """Learn how to encode X and static from the fitted panel, and encode them.
 
@@ -111,9 +109,11 @@ def fit_design(
         Names of the past-only columns.
     calendar : list or bool
         The ``calendar_features`` parameter, checked.
-    centre : bool
-        Take every X column that is not a 0/1 flag relative to each window (the spec's
-        ``centred``); False keeps them relative to the series only.
+    scaling : {"auto", "window", "series"}
+        The ``covariate_scaling`` parameter: what the network reads of each numeric column
+        (see :func:`~tsattn.forecast.covariates.scaling.column_forms`).
+    holidays : tuple of str
+        The checked ``holidays`` parameter: country calendars whose holidays become flags.
 
     Returns
     -------
@@ -121,37 +121,45 @@ def fit_design(
     """
     if X is None and past:
         raise ValueError(f"past_covariates={past} names columns of X, but X is None; pass X")
-    scaling: dict = {}
+    rules: dict = {}
     if X is not None:
         rows = x_rows(X, panel.layout, panel.ids, panel.axis)
         known, past_names = split_x_columns(rows, past)
-        values, codes, means = _history_values(rows, [*known, *past_names], panel)
-        raw_low, raw_high = values.min(0), values.max(0)
-        relative = relative_columns(values)
-        values = to_relative(values, relative, means, codes, panel.ids, [*known, *past_names])
+        values, _, _ = _history_values(rows, [*known, *past_names], panel)
         loc, scale = column_scaling(values)
-        scaling = {
+        centred, changes = column_forms(binary_columns(values), len(known), scaling)
+        rules = {
             "known": known,
             "past": past_names,
             "loc": loc.tolist(),
             "scale": scale.tolist(),
-            "relative": relative.tolist(),
-            "low": raw_low.tolist(),
-            "high": raw_high.tolist(),
-            "centred": (~binary_columns(values) & centre).tolist(),
+            "relative": [False] * len(loc),
+            "low": values.min(0).tolist(),
+            "high": values.max(0).tolist(),
+            "centred": centred.tolist(),
+            "changes": changes[: len(known)].tolist(),
         }
     encoding = [] if static is None else encode_static(static, panel.ids)[1]
     spec = CovariateSpec(
-        calendar=resolve_calendar(calendar, panel.axis), static=encoding, **scaling
+        calendar=resolve_calendar(calendar, panel.axis),
+        holidays=tuple(holidays),
+        static=encoding,
+        **rules,
     )
+    if holidays and panel.axis.kind not in ("datetime", "period"):
+        raise ValueError(
+            f"holidays={list(holidays)} needs timestamps (a DatetimeIndex, PeriodIndex or "
+            f"datetime ds); y is indexed by {panel.axis.kind}s. Set holidays=None"
+        )
     return apply_design(spec, panel, X, static)
 
 
 def apply_design(spec: CovariateSpec, panel: Panel, X: Any, static: Any) -> Design:
     """Encode X and static over a panel's histories as ``spec`` says (fit's or new histories).
 
-    Relative columns are taken relative to each series' own mean over the histories given, as
-    ``fit`` did; standardisation and the static encoding are the spec's.
+    Standardisation, the forms of each column and the static encoding are the spec's; the
+    relative columns of older model files are taken relative to each series' own mean over the
+    histories given.
     """
     if spec.x_names and X is None:
         raise ValueError(
@@ -159,19 +167,23 @@ def apply_design(spec: CovariateSpec, panel: Panel, X: Any, static: Any) -> Desi
             "y's history"
         )
     parts, means = [], None
-    if spec.x_names or spec.calendar:
+    if spec.x_names or spec.calendar or spec.holidays:
         grid = make_grid(panel.axis, panel.last, panel.lengths, 0)
         positions = grid.history(panel.lengths)  # (total_len,)
         if spec.x_names:
             rows = x_rows(X, panel.layout, panel.ids, panel.axis)
             names = spec.x_names
             values, codes, means = _history_values(rows, names, panel)
-            relative = np.asarray(spec.relative, dtype=bool)
+            relative = np.asarray(spec.relative or [False] * len(names), dtype=bool)
             values = to_relative(values, relative, means, codes, panel.ids, names)
             values = (values - np.asarray(spec.loc)) / np.asarray(spec.scale)
             parts.append(values[:, : len(spec.known)])
+            parts.append(values[:, spec.change_columns])
         if spec.calendar:
             parts.append(calendar_values(grid.stamps, list(spec.calendar))[positions])
+        if spec.holidays:
+            flags = holiday_flags(grid.stamps, list(spec.holidays), panel.axis.freq)
+            parts.append(flags[positions])
         if spec.x_names:
             parts.append(values[:, len(spec.known) :])
     history = np.concatenate(parts, axis=1).astype(np.float32) if parts else None
@@ -266,10 +278,17 @@ def future_design(
             relative = np.asarray(spec.relative[:k] or [False] * k, dtype=bool)
             if means is not None:
                 values = to_relative(values, relative, means[:, :k], codes, ids, known)
-            out[:, :k] = (values - np.asarray(spec.loc[:k])) / np.asarray(spec.scale[:k])
+            scaled = (values - np.asarray(spec.loc[:k])) / np.asarray(spec.scale[:k])
+            out[:, :k] = scaled
+            out[:, k : k + spec.n_changes] = scaled[:, spec.change_columns]
+    start = len(spec.known) + spec.n_changes
     if spec.calendar:
-        start = len(spec.known)
         out[:, start : start + 2 * len(spec.calendar)] = calendar_values(
             grid.stamps, list(spec.calendar)
+        )[positions]
+        start += 2 * len(spec.calendar)
+    if spec.holidays:
+        out[:, start : start + len(spec.holidays)] = holiday_flags(
+            grid.stamps, list(spec.holidays), axis.freq
         )[positions]
     return out.reshape(n, horizon, spec.n_columns).astype(np.float32)

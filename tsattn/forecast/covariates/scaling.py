@@ -1,8 +1,13 @@
-"""How X's columns are scaled, and which values ``predict`` accepts.
+"""How X's columns are scaled and shown to the network, and which values ``predict`` accepts.
 
-0/1 flags stay as they are; positive amounts (prices, counts) become the log of their ratio to
-each series' mean; every column is then standardised with ``fit``'s location and scale. Known
-columns at ``predict`` must lie within :data:`RANGE_SPANS` spans of the range ``fit`` saw.
+Every column is read in the units it was given: 0/1 flags stay as they are; other columns are
+standardised with one location and scale per column, pooled over every series of ``fit``, so
+26 C is the same input for every state and the network can learn one response to it (a U-shape
+in temperature, a threshold). What the network then reads of a numeric column follows its role
+(:func:`column_forms`): a column known in advance as its level and as its change against the
+window's history (both, for the network to choose from); a past-only column as its change only.
+No rule looks at a column's sign. Known columns at ``predict`` must lie within
+:data:`RANGE_SPANS` spans of the range ``fit`` saw.
 """
 
 from __future__ import annotations
@@ -65,9 +70,41 @@ def binary_columns(values: np.ndarray) -> np.ndarray:
     return ((values == 0) | (values == 1)).all(0)
 
 
-def relative_columns(values: np.ndarray) -> np.ndarray:
-    """Which columns are positive amounts (prices, counts): positive and not a 0/1 flag."""
-    return (values > 0).all(0) & ~binary_columns(values)
+def column_forms(
+    binary: np.ndarray, n_known: int, scaling: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """What the network reads of every X column: its level, its change, or both.
+
+    The change of a column is its standardised value minus its mean over the window's history
+    (:class:`~tsattn.forecast.windows.WindowBatches` takes it), at every history and horizon
+    step: a price against the recent price, a temperature against the last weeks'.
+
+    Parameters
+    ----------
+    binary : numpy.ndarray
+        (n_x,) bool: which X columns (known, then past) are 0/1 flags.
+    n_known : int
+        How many of them are known in advance (the first ones).
+    scaling : {"auto", "window", "series"}
+        The ``covariate_scaling`` parameter. "auto": a 0/1 flag as it is; a numeric column
+        known in advance as its level and its change (two inputs); a past-only numeric column
+        as its change only, since its level over the history can date the window (a price
+        index, an unemployment rate that trends) and nothing of it reaches the horizon.
+        "window": every numeric column as its change only; "series": as its level only.
+
+    Returns
+    -------
+    centred, changes : numpy.ndarray
+        (n_x,) bool each: the column's own input is its change (not its level); the column
+        also has a second input, its change.
+    """
+    numeric = ~np.asarray(binary, dtype=bool)
+    known = np.arange(len(numeric)) < n_known
+    if scaling == "window":
+        return numeric, np.zeros_like(numeric)
+    if scaling == "series":
+        return np.zeros_like(numeric), np.zeros_like(numeric)
+    return numeric & ~known, numeric & known
 
 
 def to_relative(
@@ -80,8 +117,8 @@ def to_relative(
 ) -> np.ndarray:
     """``log(x / series mean)`` in the relative columns; the others as they are.
 
-    A price cut is then the same number for a product at 0.99 and one at 15.99, as the target
-    is scaled by its own window: the model learns one effect for every series.
+    ``fit`` marks no column relative; model files written by versions that chose the transform
+    by a column's sign hold relative columns, and read their X this way.
     """
     if not relative.any():
         return values

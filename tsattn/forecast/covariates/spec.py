@@ -28,8 +28,9 @@ class CovariateSpec:
     :func:`dataclasses.replace`. Sequences are held as tuples so that the spec stays as it was
     built; :meth:`to_json` gives them back as lists.
 
-    Decoder columns come first: ``known`` then ``calendar`` (sin/cos pairs); ``past`` columns
-    follow and reach the encoder only.
+    Decoder columns come first: ``known``, then the change of every known column marked in
+    ``changes``, then ``calendar`` (sin/cos pairs), then one 0/1 flag per ``holidays`` calendar;
+    ``past`` columns follow and reach the encoder only.
 
     Attributes
     ----------
@@ -53,6 +54,12 @@ class CovariateSpec:
         window's history, see :class:`~tsattn.forecast.windows.WindowBatches`); empty: none.
     dropped : tuple of str
         X columns that ``fit`` dropped (``covariate_selection``): ``predict`` ignores them in X.
+    changes : tuple of bool
+        Per known column: also read as its change (a second input, centred per window); empty:
+        none.
+    holidays : tuple of str
+        Country calendars (``"AU"``, ``"AU-NSW"``) whose holidays are 0/1 flags known in advance
+        (see :func:`~tsattn.forecast.covariates.calendar.holiday_flags`).
     """
 
     known: tuple = ()
@@ -66,6 +73,8 @@ class CovariateSpec:
     high: tuple = ()
     centred: tuple = ()
     dropped: tuple = ()
+    changes: tuple = ()
+    holidays: tuple = ()
 
     def __post_init__(self) -> None:
         # Lists from JSON or from the caller become tuples: the spec never shares a mutable
@@ -81,9 +90,14 @@ class CovariateSpec:
         return [*self.known, *self.past]
 
     @property
+    def n_changes(self) -> int:
+        """Known columns also read as their change."""
+        return int(sum(self.changes))
+
+    @property
     def n_future(self) -> int:
         """Columns the decoder reads at every forecast step."""
-        return len(self.known) + 2 * len(self.calendar)
+        return len(self.known) + self.n_changes + 2 * len(self.calendar) + len(self.holidays)
 
     @property
     def n_columns(self) -> int:
@@ -93,16 +107,23 @@ class CovariateSpec:
     @property
     def centred_columns(self) -> np.ndarray | None:
         """(n_columns,) bool: which time-varying columns are centred per window, or None."""
-        if not any(self.centred):
+        if not any(self.centred) and not any(self.changes):
             return None
         k = len(self.known)
-        calendar = [False] * (2 * len(self.calendar))
-        return np.array([*self.centred[:k], *calendar, *self.centred[k:]], dtype=bool)
+        centred = list(self.centred) or [False] * len(self.x_names)
+        changes = [True] * self.n_changes
+        calendar = [False] * (2 * len(self.calendar) + len(self.holidays))
+        return np.array([*centred[:k], *changes, *calendar, *centred[k:]], dtype=bool)
 
     @property
     def uses_x(self) -> bool:
         """Whether ``predict`` needs X."""
         return bool(self.known)
+
+    @property
+    def change_columns(self) -> list:
+        """Positions, among the known columns, of those also read as their change."""
+        return [j for j, flag in enumerate(self.changes) if flag]
 
     def to_json(self) -> dict:
         """The spec as a JSON-ready dict of lists (the form saved models hold).
