@@ -54,9 +54,10 @@ import torch
 from torch import nn
 
 from tsattn import distributed
-from tsattn.checkpoint import Checkpoint, checkpoint_fingerprint, resume
+from tsattn.checkpoint import Checkpoint, resume
 from tsattn.distributed import resolve_device
 from tsattn.epoch import BatchSource, LossSum, Run, capped_validation, mean_loss
+from tsattn.fingerprint import checkpoint_fingerprint
 from tsattn.progress import EpochDisplay, EpochReport, epoch_watchers, watch_epochs
 from tsattn.schedules import LR_SCHEDULES, make_schedule
 from tsattn.stopping import Progress

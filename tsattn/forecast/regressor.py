@@ -22,8 +22,13 @@ from tsattn.core.seq2seq import CoreConfig, Seq2Seq
 from tsattn.estimator import Seq2SeqEstimator, in_chunks
 from tsattn.forecast import model_setup, rollout
 from tsattn.forecast.panel.checks import check_magnitude
-from tsattn.forecast.state import MAX_STEPS
-from tsattn.forecast.windows.arrays import ArrayBatches, covariate_statistics, make_windows
+from tsattn.forecast.regressor_file_checks import check_saved_sizes
+from tsattn.forecast.windows.arrays import (
+    ArrayBatches,
+    as_windows,
+    covariate_statistics,
+    make_windows,
+)
 from tsattn.parameters import REGRESSOR_PARAMETERS, check_params
 from tsattn.training import resolve_device
 
@@ -249,7 +254,7 @@ class Seq2SeqRegressor(RegressorMixin, Seq2SeqEstimator):
         )
         check_magnitude(X, "X")
         check_magnitude(y, "y")
-        X = _as_windows(X)
+        X = as_windows(X)
         Y = y.reshape(len(y), -1)  # (n, H)
 
         n_channels = X.shape[2]
@@ -305,7 +310,7 @@ class Seq2SeqRegressor(RegressorMixin, Seq2SeqEstimator):
         check_is_fitted(self, "module_")
         X = validate_data(self, X, dtype=(np.float32, np.float64), allow_nd=True, reset=False)
         check_magnitude(X, "X")
-        X = _as_windows(X)
+        X = as_windows(X)
         if X.shape[2] != self.n_channels_:
             raise ValueError(
                 f"X has {X.shape[2]} features per step, but {type(self).__name__} was fitted "
@@ -342,7 +347,7 @@ class Seq2SeqRegressor(RegressorMixin, Seq2SeqEstimator):
         return state, tensors
 
     def _restore_state(self, state, tensors) -> None:
-        _check_saved_sizes(state, tensors, self.module_.config)
+        check_saved_sizes(state, tensors, self.module_.config)
         self.segment_length_ = self.module_.config.segment_length
         self.n_features_in_ = state["n_features_in_"]
         if "feature_names_in_" in state:
@@ -378,21 +383,6 @@ class Seq2SeqRegressor(RegressorMixin, Seq2SeqEstimator):
             self.device_ = torch.device("cpu")
 
 
-def _as_windows(X: np.ndarray) -> np.ndarray:
-    """(n, I) or (n, I, F) validated input as (n, I, F), without copying."""
-    if X.ndim == 2:
-        return X[:, :, None]
-    if X.ndim != 3:
-        raise ValueError(
-            f"X must be 2-D (n, input_size) or 3-D (n, input_size, n_features), got shape {X.shape}"
-        )
-    if X.shape[1] == 0 or X.shape[2] == 0:
-        raise ValueError(
-            f"X has shape {X.shape}: windows need at least 1 step and 1 feature per step"
-        )
-    return X
-
-
 def _may_use_cuda(device) -> bool:
     """Whether ``device`` (the unvalidated parameter) would put the model on a GPU."""
     if isinstance(device, torch.device):
@@ -400,32 +390,3 @@ def _may_use_cuda(device) -> bool:
     if isinstance(device, str):
         return device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
     return False
-
-
-def _check_saved_sizes(state: dict, tensors: dict, config: CoreConfig) -> None:
-    """Refuse a model file whose sizes disagree with its core and tensors (crafted or damaged).
-
-    ``n_channels_`` is the core's input width and the covariate statistics' length plus one;
-    ``input_size_`` is the windows' length ``n_features_in_``; ``horizon_`` is 1 for a single
-    output and at most :data:`~tsattn.forecast.state.MAX_STEPS` (nothing else sizes it).
-    """
-    sizes = {k: state[k] for k in ("n_features_in_", "input_size_", "n_channels_", "horizon_")}
-    for name, value in sizes.items():
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_STEPS:
-            raise ValueError(f"{name} {value!r} is not a size in [1, {MAX_STEPS}]")
-    if sizes["n_channels_"] != config.source_features:
-        raise ValueError(
-            f"n_channels_ {sizes['n_channels_']} differs from the core's "
-            f"{config.source_features} input features"
-        )
-    if sizes["input_size_"] != sizes["n_features_in_"]:
-        raise ValueError("input_size_ differs from n_features_in_ (the windows' length)")
-    for name in ("covariate_loc", "covariate_scale"):
-        if tuple(tensors[name].shape) != (sizes["n_channels_"] - 1,):
-            raise ValueError(
-                f"{name} has shape {tuple(tensors[name].shape)} for {sizes['n_channels_']} channels"
-            )
-    if not isinstance(state["single_output"], bool):
-        raise ValueError(f"single_output {state['single_output']!r} is not a boolean")
-    if state["single_output"] and sizes["horizon_"] != 1:
-        raise ValueError(f"a single-output model has horizon_ {sizes['horizon_']}, not 1")

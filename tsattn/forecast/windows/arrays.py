@@ -2,7 +2,8 @@
 
 ``make_windows`` cuts a series into (input window, target window) rows, and ``ArrayBatches``
 serves such rows to the training loop, scaled as the forecaster scales its windows
-(``windows.py`` is the forecaster's side). Shapes: n rows, B batch, I input size, F features
+(:mod:`~tsattn.forecast.windows.batches` is the forecaster's side); ``as_windows`` gives the
+regressor's input rows their feature axis. Shapes: n rows, B batch, I input size, F features
 per step, H horizon.
 """
 
@@ -16,7 +17,13 @@ from numpy.lib.stride_tricks import sliding_window_view
 from tsattn._validation import check_int
 from tsattn.forecast.windows.batches import scale_targets, window_scale
 
-__all__ = ["REGRESSOR_SCALERS", "ArrayBatches", "covariate_statistics", "make_windows"]
+__all__ = [
+    "REGRESSOR_SCALERS",
+    "ArrayBatches",
+    "as_windows",
+    "covariate_statistics",
+    "make_windows",
+]
 
 # The per-window scalers ArrayBatches implements: the forecaster's WINDOW_SCALERS without "log",
 # which only the forecaster's WindowBatches implements.
@@ -113,6 +120,37 @@ def make_windows(series, input_size: int, horizon: int, step: int = 1):
         windows = sliding_window_view(values[: length - horizon], input_size, axis=0)  # (n, F, I)
         X = windows[::step].transpose(0, 2, 1)  # (n, I, F)
     return X, Y
+
+
+def as_windows(X: np.ndarray) -> np.ndarray:
+    """(n, I) or (n, I, F) validated input as (n, I, F), without copying.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        (n, I) windows of one variable or (n, I, F) windows of F features.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n, I, F): a view of ``X`` (F = 1 for 2-D input).
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is neither 2-D nor 3-D, or has no step or no feature.
+    """
+    if X.ndim == 2:
+        return X[:, :, None]
+    if X.ndim != 3:
+        raise ValueError(
+            f"X must be 2-D (n, input_size) or 3-D (n, input_size, n_features), got shape {X.shape}"
+        )
+    if X.shape[1] == 0 or X.shape[2] == 0:
+        raise ValueError(
+            f"X has shape {X.shape}: windows need at least 1 step and 1 feature per step"
+        )
+    return X
 
 
 def covariate_statistics(X: np.ndarray, scaler: str) -> tuple[np.ndarray, np.ndarray]:
