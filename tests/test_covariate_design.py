@@ -61,7 +61,8 @@ def test_no_transform_depends_on_a_columns_sign():
 
 def test_known_levels_and_changes_reach_every_decoder_step_past_only_the_encoder():
     y, X = _panel()
-    f = Seq2SeqForecaster(**tiny(horizon=H, past_covariates=["index"])).fit(y, X=X)
+    f = Seq2SeqForecaster(**tiny(horizon=H, past_covariates=["index"], covariate_selection=None))
+    f.fit(y, X=X)
     spec = f.context_.spec
     assert spec.known == ("temp", "holiday") and spec.changes == (True, False)
     assert spec.centred == (False, False, True)  # the past-only index: its change only
@@ -86,7 +87,8 @@ def test_known_levels_and_changes_reach_every_decoder_step_past_only_the_encoder
 
 def test_gate_and_dropout_are_off_by_default_and_a_gate_starts_half_open():
     f = Seq2SeqForecaster()
-    assert (f.covariate_gate, f.covariate_dropout, f.covariate_selection) == (False, 0.0, None)
+    assert (f.covariate_gate, f.covariate_dropout) == (False, 0.0)
+    assert f.covariate_selection == "validation"
     assert f.covariate_scaling == "auto" and f.holidays is None and f.keep_covariates == ()
     gate = CovariateGate(2)
     np.testing.assert_allclose(gate.gates().numpy(), 0.5)
@@ -94,7 +96,8 @@ def test_gate_and_dropout_are_off_by_default_and_a_gate_starts_half_open():
 
 def test_partial_dependence_sets_a_known_column_over_the_horizon():
     y, X = _panel()
-    f = Seq2SeqForecaster(**tiny(horizon=H, max_epochs=3, baseline=None)).fit(y, X=X)
+    params = tiny(horizon=H, max_epochs=3, baseline=None, covariate_selection=None)
+    f = Seq2SeqForecaster(**params).fit(y, X=X)
     effects = partial_dependence(f, "temp", [0.0, 14.0, 30.0], X=X)
     assert list(effects.columns) == ["value", "unique_id", "ds", "forecast"]
     assert len(effects) == 3 * 2 * H

@@ -528,7 +528,7 @@ def _promo_panel(n_series=6, n=80, seed=0):
 def test_selection_drops_noise_and_gives_the_model_without_covariates():
     y, X = _promo_panel()
     # a column that says nothing: shuffling it cannot change the loss
-    X = X.drop(columns="promo").assign(noise=0.0)
+    X = X.drop(columns="promo").assign(noise=0.5)
     params = tiny(covariate_selection="validation", max_epochs=3, hidden_size=16)
     with pytest.warns(UserWarning, match=r"dropped the known feature 'noise'.*\+0\.00%"):
         f = Seq2SeqForecaster(**params).fit(y, X=X)
@@ -546,7 +546,7 @@ def test_selection_drops_noise_and_gives_the_model_without_covariates():
 
 def test_selection_keeps_a_column_that_helps_and_predict_ignores_the_dropped_one():
     y, X = _promo_panel()
-    X = X.assign(noise=0.0)
+    X = X.assign(noise=0.5)
     params = tiny(
         covariate_selection="validation", max_epochs=10, hidden_size=16, learning_rate=1e-2
     )
@@ -562,7 +562,7 @@ def test_selection_keeps_a_column_that_helps_and_predict_ignores_the_dropped_one
 
 def test_selection_never_drops_a_column_named_in_keep_covariates():
     y, X = _promo_panel()
-    X = X.drop(columns="promo").assign(noise=0.0)
+    X = X.drop(columns="promo").assign(noise=0.5)
     params = tiny(covariate_selection="validation", max_epochs=2, keep_covariates=["noise"])
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message="covariate_selection dropped")
@@ -570,3 +570,12 @@ def test_selection_never_drops_a_column_named_in_keep_covariates():
     table = f.covariate_selection_
     assert table["kept"].all() and table["why"].tolist() == ["kept: named in keep_covariates"]
     assert f.context_.spec.known == ("noise",) and f.context_.spec.dropped == ()
+
+
+def test_selection_keeps_a_flag_known_in_advance_and_says_why():
+    y, X = _promo_panel()
+    X = X.assign(promo=0, noise=0.5)  # a flag that never fires: it cannot help either
+    f = Seq2SeqForecaster(**tiny(covariate_selection="validation", max_epochs=2)).fit(y, X=X)
+    why = dict(zip(f.covariate_selection_["feature"], f.covariate_selection_["why"], strict=True))
+    assert why["promo"].startswith("kept: a 0/1 flag known in advance")
+    assert why["noise"].startswith("dropped") and f.context_.spec.known == ("promo",)

@@ -137,15 +137,19 @@ class Seq2SeqForecaster(
         While training, the probability that a covariate feature is zeroed for a whole window
         (encoder and decoder alike), so the model never leans on one column alone. Off by
         default: a zeroed level reads as "the average value", not as "unknown".
-    covariate_selection : {"validation", None}, default=None
-        After training, measure every covariate, calendar, holiday and static feature's
-        permutation importance on the validation windows (as :meth:`covariate_importance`
-        does) and, if any raises the validation loss by less than 1% when shuffled, fit again
-        (same parameters and seed) without those, with a warning naming every dropped
-        feature and its measured effect. Costs a second fit when a feature is dropped;
-        skipped without validation windows (``validation_size=0``) and with ``warm_start``.
-        The table is in ``covariate_selection_`` (columns ``kept`` and ``why``); ``predict``
-        ignores dropped columns in X. None: keep all.
+    covariate_selection : {"validation", None}, default="validation"
+        After training, measure every covariate, calendar and static feature's permutation
+        importance on the validation windows (as :meth:`covariate_importance` does) and, if
+        any raises the validation loss by less than 1% when shuffled, fit again (same
+        parameters and seed) without those, with a warning naming every dropped feature and
+        its measured effect: a column that does not help the validation forecasts (noise, a
+        past-only index) cannot hurt the final ones. Never dropped: a 0/1 flag known in
+        advance and the ``holidays`` flags (an event moves the few windows that hold it, never
+        1% of all windows' loss), and the features named in ``keep_covariates``. Costs a
+        second fit when a feature is dropped, nothing more otherwise; skipped without
+        validation windows (``validation_size=0``) and with ``warm_start``. The table is in
+        ``covariate_selection_`` (columns ``kept`` and ``why``); ``predict`` ignores dropped
+        columns in X. None: keep all.
     keep_covariates : sequence of str, default=()
         Features ``covariate_selection`` never drops: X columns, calendar features, holiday
         calendars (``"AU"``) or static columns.
@@ -179,14 +183,14 @@ class Seq2SeqForecaster(
         ``2 * early_stopping_patience``); None trains all epochs. Shorter than the
         regressor's: a network that corrects a baseline starts near its best forecasts.
     windows_per_epoch : int, "auto" or None, default="auto"
-        Training windows drawn per epoch (a fresh random subset each epoch). "auto": all of
-        them, but at least 20 and at most 50 batches, so that small data sets get enough
-        optimiser steps per epoch and large panels are validated every few seconds; None: all
-        windows (at least 20 batches). With a cap, validation reads at most 4 times as many
-        windows as an epoch trains on (the same, evenly spread ones every epoch).
+        Training windows drawn per epoch, a fresh random subset each epoch of the windows (a
+        series' last 32 * (input_size + horizon) at most). "auto": all, but 20 to 50 batches, so
+        small data get enough steps and large panels are validated every few seconds; None: all
+        (at least 20 batches). With a cap, validation reads at most 4 times as many windows.
     validation_size : float, default=0.1
         Share of each series' last windows held out (a temporal split) to choose the epoch whose
-        weights are kept; 0 keeps the epoch with the best training loss.
+        weights are kept, but at most max(8 * horizon, 32) windows a series (a long history holds
+        out a fixed span, not years); 0 keeps the epoch with the best training loss.
     warm_start : bool, default=False
         When True and the model is fitted, ``fit`` continues training its weights on the data
         it is given (updated or new series) for up to ``max_epochs`` epochs instead of starting
@@ -281,7 +285,7 @@ class Seq2SeqForecaster(
         baseline: str | None = "theta",
         covariate_gate: bool = False,
         covariate_dropout: float = 0.0,
-        covariate_selection: str | None = None,
+        covariate_selection: str | None = "validation",
         keep_covariates=(),
         loss: str = "mae",
         teacher_forcing: bool = False,
