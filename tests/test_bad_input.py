@@ -375,7 +375,7 @@ FUTURE = pd.DataFrame(
 @pytest.fixture(scope="module")
 def fitted_forecasters():
     plain = Seq2SeqForecaster(**tiny(max_epochs=1)).fit(GOOD)
-    with_x = Seq2SeqForecaster(**tiny(max_epochs=1)).fit(GOOD, X=PRICES)
+    with_x = Seq2SeqForecaster(**tiny(max_epochs=1, covariate_selection=None)).fit(GOOD, X=PRICES)
     return plain, with_x
 
 

@@ -80,3 +80,14 @@ def test_calendar_features_reach_the_decoder_without_x():
     f = Seq2SeqForecaster(**params).fit(y)
     assert f.module_.config.target_features == 2 + 4  # y, Theta baseline, 4 calendar
     assert f.predict().shape == (3,)
+
+
+def test_calendar_auto_follows_covariates_known_in_advance():
+    from tsattn.forecast.covariates.calendar import check_calendar, resolve_calendar
+    from tsattn.forecast.panel.types import TimeAxis
+
+    assert check_calendar("auto") == check_calendar(["auto"]) == "auto"
+    axis = TimeAxis(kind="datetime", freq="D")
+    assert resolve_calendar("auto", axis, known=True) == ["dayofweek", "week"]
+    assert resolve_calendar("auto", axis, known=False) == []
+    assert resolve_calendar("auto", TimeAxis(kind="integer", freq=1), known=True) == []

@@ -142,7 +142,8 @@ PARAMETERS: dict[str, Param] = {
             from_list=lambda names: list(names) or True,
         ),
         "calendar covariates from the dates: hour, dayofweek, dayofmonth, dayofyear, week, "
-        "month, quarter (no name: those that vary at the data's frequency)",
+        "month, quarter (no name: those that vary at the data's frequency; auto: those when X "
+        "has columns known in advance)",
     ),
     "covariate_scaling": Param(
         Options(COVARIATE_SCALINGS),

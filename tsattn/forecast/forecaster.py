@@ -65,12 +65,16 @@ class Seq2SeqForecaster(
         Columns of X known only up to the forecast origin (e.g. sales of a related product):
         the encoder reads them over the history, the decoder never; ``predict`` does not need
         them. Every other column of X is known in advance and must cover the horizon.
-    calendar_features : bool or list of str, default=False
+    calendar_features : bool, "auto" or list of str, default=False
         Calendar covariates derived from the timestamps, known in advance: a list of
         "hour", "dayofweek", "dayofmonth", "dayofyear", "week", "month", "quarter" (each as the
         sine and cosine of its phase), or True for those that vary at y's frequency (weekly data:
         week; monthly: month; quarterly: quarter; daily: dayofweek, week; hourly: hour,
-        dayofweek, week).
+        dayofweek, week). "auto": True when the model reads covariates known in advance (X's
+        known columns or ``holidays``) and y has timestamps of a regular frequency, else False:
+        what a temperature or a holiday does depends on the season and the day (heating in
+        winter, cooling in summer), and the network can weigh that only if it reads them;
+        without such covariates the seasonal adjustment and the baseline carry the calendar.
     covariate_scaling : {"auto", "window", "series"}, default="auto"
         What the network reads of X's numeric columns. Every column is taken in its own units,
         standardised with one mean and deviation per column pooled over all series (26 C is

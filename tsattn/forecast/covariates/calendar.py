@@ -46,12 +46,14 @@ def check_calendar(value: Any) -> list | bool:
     Parameters
     ----------
     value : bool, str or sequence of str
-        False, True (features that fit y's frequency) or names from :data:`CALENDAR_FEATURES`.
+        False, True (features that fit y's frequency), "auto" (True when the model reads
+        covariates known in advance, see :func:`resolve_calendar`) or names from
+        :data:`CALENDAR_FEATURES`.
 
     Returns
     -------
-    bool or list of str
-        The value as a bool or a list of distinct names.
+    bool, "auto" or list of str
+        The value as a bool, "auto" or a list of distinct names.
 
     Raises
     ------
@@ -60,6 +62,10 @@ def check_calendar(value: Any) -> list | bool:
     """
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
+    if isinstance(value, str) and value == "auto" or (
+        isinstance(value, (list, tuple)) and list(value) == ["auto"]
+    ):
+        return "auto"
     names = [value] if isinstance(value, str) else value
     try:
         names = list(names)
@@ -72,13 +78,18 @@ def check_calendar(value: Any) -> list | bool:
     if unknown or not names or len(set(names)) != len(names):
         raise ValueError(
             f"calendar_features must be False, True or a list of distinct names from "
-            f"{list(CALENDAR_FEATURES)}, got {value!r}"
+            f"{list(CALENDAR_FEATURES)} (or 'auto'), got {value!r}"
         )
     return names
 
 
-def resolve_calendar(value: list | bool, axis: TimeAxis) -> list:
+def resolve_calendar(value: list | bool | str, axis: TimeAxis, known: bool = False) -> list:
     """The calendar features to use: the list given, or for True those that fit the frequency.
+
+    "auto" is True when the model reads covariates known in advance (``known``) and y has
+    timestamps, else False: what a temperature or a holiday does depends on the season and the
+    day (heating in winter, cooling in summer), which the network can only take into account
+    if it reads them; without X the seasonal adjustment and the baseline carry the calendar.
 
     True gives: hourly data hour, dayofweek, week; daily dayofweek, week; weekly week; monthly
     month; quarterly quarter; none for yearly data (an error).
@@ -94,6 +105,8 @@ def resolve_calendar(value: list | bool, axis: TimeAxis) -> list:
     -------
     list of str
     """
+    if value == "auto":
+        value = bool(known) and axis.kind in ("datetime", "period") and axis.freq is not None
     if value is False:
         return []
     if axis.kind not in ("datetime", "period"):

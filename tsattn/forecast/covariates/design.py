@@ -107,7 +107,7 @@ def fit_design(
         As given to ``fit``.
     past : list
         Names of the past-only columns.
-    calendar : list or bool
+    calendar : list, bool or "auto"
         The ``calendar_features`` parameter, checked.
     scaling : {"auto", "window", "series"}
         The ``covariate_scaling`` parameter: what the network reads of each numeric column
@@ -141,7 +141,9 @@ def fit_design(
         }
     encoding = [] if static is None else encode_static(static, panel.ids)[1]
     spec = CovariateSpec(
-        calendar=resolve_calendar(calendar, panel.axis),
+        calendar=resolve_calendar(
+            calendar, panel.axis, known=bool(rules.get("known")) or bool(holidays)
+        ),
         holidays=tuple(holidays),
         static=encoding,
         **rules,
