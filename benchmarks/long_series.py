@@ -1,10 +1,14 @@
-"""Issue 23's rules measured: the baseline alone, the forecaster, refreshes (helper I23).
+"""Issue 23's rules for long histories measured: the baseline alone, the forecaster, refreshes.
 
-    OMP_NUM_THREADS=1 python benchmarks/impl23.py baselines --sets m3_monthly livestock \\
+    OMP_NUM_THREADS=1 python benchmarks/long_series.py baselines --sets m3_monthly livestock \\
         --recent 3 5 8 0          # the baseline alone, indices from the last k seasons (0: all)
-    OMP_NUM_THREADS=1 python benchmarks/impl23.py fit --sets livestock --seeds 0 1 2 \\
+    OMP_NUM_THREADS=1 python benchmarks/long_series.py fit --sets livestock --seeds 0 1 2 \\
         [--params '{"baseline": "theta_holt"}'] [--recent 0] [--json rows.jsonl]
-    OMP_NUM_THREADS=1 python benchmarks/impl23.py refresh --seeds 0   # predict(y=last k weeks)
+    OMP_NUM_THREADS=1 /work/benchenv/bin/python benchmarks/long_series.py fit \\
+        --sets electricity_nsw --origins 1 3 5 --peers mstl   # a peer on the same folds
+    OMP_NUM_THREADS=1 python benchmarks/long_series.py fit --sets electricity_nsw --origins 3 \\
+        --rules '{"TRAIN_SPANS": 1000000000}'   # the training-span rule off
+    OMP_NUM_THREADS=1 python benchmarks/long_series.py refresh --seeds 0   # predict(y=last k weeks)
 
 ``baselines`` computes the statistical forecast the network starts from exactly as the
 forecaster does (``tsattn.forecast.preparation.adjusted_histories`` on the training panel, the
@@ -12,7 +16,10 @@ baseline's state at each series' end, reseasonalised), with
 ``tsattn.forecast.statistics.seasonal.RECENT_SEASONS`` set to each ``--recent`` value (0: every
 season of the history). ``fit`` runs ``Seq2SeqForecaster(horizon=h, random_state=seed,
 verbose=False, **params)`` on the suite's data sets (``benchmarks/suite.py``; multi-origin sets
-at ``--origins``) and reports the error, seconds per fit and what the fit resolved.
+at ``--origins``) and reports the error, wall and CPU seconds per fit (``time.process_time``: the
+machine is shared) and what the fit resolved; ``--peers`` (names of ``suite.PEERS``) fit on the
+same folds in the same run, with their error per fold; ``--rules`` overrides constants of
+``tsattn.forecast.windows.batches`` (``TRAIN_SPANS``).
 """
 
 from __future__ import annotations
@@ -80,19 +87,27 @@ def run_baselines(names: list[str], recents: list[int], kinds: list[str]) -> lis
     return rows
 
 
-def run_fits(names, seeds, params, origins, recent) -> list[dict]:
+def run_fits(names, seeds, params, origins, recent, peers=(), rules=None) -> list[dict]:
     from tsattn import Seq2SeqForecaster
+    from tsattn.forecast.windows import batches
 
     if recent is not None:
         _set_recent(recent)
+    for name, value in (rules or {}).items():
+        if not hasattr(batches, name):
+            raise SystemExit(f"--rules: tsattn.forecast.windows.batches has no {name}")
+        setattr(batches, name, int(value))
     rows = []
     for name in names:
         task = suite.DATASETS[name]()
         folds = task.folds()
         if origins:
             folds = [folds[i] for i in origins]
+        for peer in peers:
+            rows.append(_run_peer(name, peer, folds, task.metric))
         for seed in seeds:
-            errors, infos, start = [], [], time.perf_counter()
+            errors, infos = [], []
+            start, cpu = time.perf_counter(), time.process_time()
             for fold in folds:
                 kwargs = dict(params)
                 if fold.pass_season:
@@ -112,15 +127,33 @@ def run_fits(names, seeds, params, origins, recent) -> list[dict]:
                     "epochs": len(history),
                     "fallback": bool(getattr(model, "baseline_fallback_", False)),
                 })  # fmt: skip
-            seconds = time.perf_counter() - start
+            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
             rows.append({
-                "set": name, "seed": seed, "params": params, "recent": recent,
+                "set": name, "seed": seed, "params": params, "recent": recent, "rules": rules,
                 "metric": task.metric, "error": float(np.mean(errors)),
                 "errors": [float(e) for e in errors], "seconds_per_fit": seconds / len(folds),
-                "fits": infos,
+                "cpu_per_fit": cpu / len(folds), "fits": infos,
             })  # fmt: skip
             print(json.dumps(rows[-1]), flush=True)
     return rows
+
+
+def _run_peer(name: str, peer: str, folds, metric: str) -> dict:
+    """One peer of ``suite.PEERS`` on the folds, timed like the forecaster."""
+    fit_predict = suite.PEERS[peer][1]
+    errors, start, cpu = [], time.perf_counter(), time.process_time()
+    for fold in folds:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            errors.append(suite.score(fold, fit_predict(fold)))
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    row = {
+        "set": name, "peer": peer, "metric": metric, "error": float(np.mean(errors)),
+        "errors": [float(e) for e in errors], "seconds_per_fit": seconds / len(folds),
+        "cpu_per_fit": cpu / len(folds),
+    }  # fmt: skip
+    print(json.dumps(row), flush=True)
+    return row
 
 
 def run_refresh(seeds, lengths, params) -> list[dict]:
@@ -163,6 +196,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--origins", type=int, nargs="+", default=None)
     parser.add_argument("--params", type=json.loads, default={})
+    parser.add_argument("--peers", nargs="+", default=[], help="suite peers on the same folds")
+    parser.add_argument("--rules", type=json.loads, default=None)
     parser.add_argument("--json", default=None, help="append the rows to this file")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -172,7 +207,9 @@ def main(argv=None) -> int:
         rows = run_refresh(args.seeds, [16, 30, 60, 100], args.params)
     else:
         recent = None if args.recent is None else args.recent[0]
-        rows = run_fits(args.sets, args.seeds, args.params, args.origins, recent)
+        rows = run_fits(
+            args.sets, args.seeds, args.params, args.origins, recent, args.peers, args.rules
+        )
     if args.json:
         with open(args.json, "a") as handle:
             for row in rows:

@@ -193,8 +193,8 @@ class Seq2SeqForecaster(
         (at least 20 batches). With a cap, validation reads at most 4 times as many windows.
     validation_size : float, default=0.1
         Share of each series' last windows held out (a temporal split) to choose the epoch whose
-        weights are kept, but at most max(8 * horizon, 32) windows a series (a long history holds
-        out a fixed span, not years); 0 keeps the epoch with the best training loss.
+        weights are kept, also on long histories (a steady validation loss picks the epoch
+        better than a short recent span); 0 keeps the epoch with the best training loss.
     warm_start : bool, default=False
         When True and the model is fitted, ``fit`` continues training its weights on the data
         it is given (updated or new series) for up to ``max_epochs`` epochs instead of starting
