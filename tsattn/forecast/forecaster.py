@@ -362,25 +362,15 @@ class Seq2SeqForecaster(
         Parameters
         ----------
         y : pandas.Series, pandas.DataFrame or numpy.ndarray
-            A Series (DatetimeIndex, PeriodIndex or integer index); a wide DataFrame with a
-            column per series (leading NaN allowed for series that start later); a long
-            DataFrame with columns ``unique_id``, ``ds``, ``y``; a 1-D array (one series) or a
-            2-D array (time x series). ``y`` is not modified.
+            A Series, a wide DataFrame (a column per series), a long DataFrame (``unique_id``,
+            ``ds``, ``y``) or an array (time x series); not modified.
         X : pandas.DataFrame, numpy.ndarray or None
-            Covariates over y's history, in y's format: for a Series y, a DataFrame indexed by
-            the same timestamps with one column per covariate; for a wide y, a DataFrame with
-            column MultiIndex (series, covariate), or plain columns shared by all series; for a
-            long y, a long DataFrame with ``unique_id``, ``ds`` and covariate columns; for an
-            array y (T,) or (T, N), an array (R, C) shared or (R, N, C) whose row 0 is y's
-            row 0. Rows beyond y's history (e.g. the future) are ignored. Columns not in
-            ``past_covariates`` must be given to ``predict`` over the horizon. No NaN where the
-            model reads X.
+            Covariates over y's history, in y's format (the user guide's "Input formats" page
+            shows each); rows beyond the history are ignored. Columns not in
+            ``past_covariates`` must also be given to ``predict`` over the horizon.
         static : pandas.DataFrame or None
-            Per-series features (category, store, base price), indexed by series id (y's
-            column names, ``unique_id`` values, or 0..N-1 for arrays). Numeric columns are
-            standardised, categorical ones one-hot encoded; both are added to every encoder
-            and decoder step (a one-hot input times the RNN's weights is a learned embedding
-            of the category, and every step sees it, not only the initial state).
+            Per-series features indexed by series id: numeric ones standardised, categorical
+            ones one-hot encoded, read at every encoder and decoder step.
         checkpoint_dir : str, os.PathLike or None, default=None
             Save the training state there after every epoch (one safetensors file with JSON
             metadata, written atomically). A fit started again with the same directory, the
