@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tsattn import Seq2SeqForecaster, Seq2SeqRegressor
-from tsattn.forecast.windows.batches import WINDOW_SCALERS
+from tsattn.forecast.windows.scaling import WINDOW_SCALERS
 
 pytestmark = pytest.mark.filterwarnings(
     # tsattn's short-history warning: these tests fit deliberately tiny series

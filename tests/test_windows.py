@@ -6,13 +6,12 @@ import torch
 
 from tsattn.forecast.windows.arrays import REGRESSOR_SCALERS
 from tsattn.forecast.windows.batches import (
-    WINDOW_SCALERS,
     WindowBatches,
     WindowIndex,
     forecast_windows,
     training_windows,
-    window_scale,
 )
+from tsattn.forecast.windows.scaling import WINDOW_SCALERS, window_scale
 
 CPU = torch.device("cpu")
 

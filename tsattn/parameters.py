@@ -40,7 +40,7 @@ from tsattn.distributed import resolve_device
 from tsattn.forecast.covariates.calendar import check_calendar, check_holidays
 from tsattn.forecast.covariates.spec import check_past_covariates
 from tsattn.forecast.windows.arrays import REGRESSOR_SCALERS
-from tsattn.forecast.windows.batches import WINDOW_SCALERS
+from tsattn.forecast.windows.scaling import WINDOW_SCALERS
 from tsattn.schedules import LR_SCHEDULES
 from tsattn.translate.vocab import TOKENIZERS
 

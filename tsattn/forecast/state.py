@@ -27,7 +27,7 @@ from tsattn.forecast.conformal import Calibration
 from tsattn.forecast.covariates.spec import CovariateSpec
 from tsattn.forecast.panel.types import Layout, TimeAxis
 from tsattn.forecast.statistics.baseline import baseline_kind
-from tsattn.forecast.windows.batches import WINDOW_SCALERS
+from tsattn.forecast.windows.scaling import WINDOW_SCALERS
 
 # Arrays of the series state are saved as tensors named "context.<field>".
 TENSOR_PREFIX = "context."

@@ -8,12 +8,9 @@ The indices come from the last :data:`RECENT_SEASONS` (8) seasons of each series
 when it has fewer), and whether a series is seasonal (the autocorrelation test, positive values)
 is decided on its last :data:`TESTED_SEASONS` (10): seasons drift over decades, and the next
 season looks like the last few, not like the average of forty years; a series that was zero
-for years long ago can be seasonal now. On aus-livestock (46 years a series) the Theta
-baseline's MASE falls from 0.887 (indices and test on the whole history) to 0.771 and the
-forecaster's from 0.772 to 0.664 (seed 0); on M3, whose series hold at most about ten seasons,
-the baseline's sMAPE changes by -0.01 (monthly) and +0.005 (quarterly), the forecaster's
-monthly by -0.002. Five or six seasons suit livestock's baseline better (0.738, 0.747) but
-cost M3 monthly 0.05-0.1. ``benchmarks/impl23.py`` measures both numbers (notes/impl23.md).
+for years long ago can be seasonal now. The number of recent seasons trades a long history's
+drift against the noise of a short one; benchmarks/README.md ("Long histories") has the
+measurements, made by ``benchmarks/long_series.py``.
 
 Sub-daily data has two seasons, the day and the week (:func:`seasons_from_axis`). Their
 indices are estimated one after the other, as MSTL removes one season after the other: first

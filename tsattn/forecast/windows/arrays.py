@@ -15,7 +15,7 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tsattn._validation import check_int
-from tsattn.forecast.windows.batches import scale_targets, window_scale
+from tsattn.forecast.windows.scaling import scale_targets, window_scale
 
 __all__ = [
     "REGRESSOR_SCALERS",
