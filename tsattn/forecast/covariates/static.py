@@ -48,13 +48,7 @@ def encode_static(static: Any, ids: list) -> tuple[np.ndarray, list]:
         For a non-DataFrame, duplicate or missing series, missing values, inf, or a
         categorical column with more than :data:`MAX_LEVELS` levels.
     """
-    if not isinstance(static, pd.DataFrame):
-        raise TypeError(
-            f"static must be a DataFrame indexed by series id, got {type(static).__name__}"
-        )
-    if static.index.has_duplicates:
-        dup = static.index[static.index.duplicated()][0]
-        raise ValueError(f"static has duplicate rows for series {dup!r}; keep one per series")
+    _check_frame(static)
     if static.shape[1] == 0:
         raise ValueError("static has no columns")
     index = static.index
@@ -63,12 +57,7 @@ def encode_static(static: Any, ids: list) -> tuple[np.ndarray, list]:
             f"static must be indexed by series id (static.set_index({ID_COL!r})), one row per "
             "series"
         )
-    missing = [sid for sid in ids if sid not in index]
-    if missing:
-        raise ValueError(
-            f"static lacks series {missing[:5]}{' ...' if len(missing) > 5 else ''} "
-            f"({len(missing)} of {len(ids)}); it needs one row per series of y"
-        )
+    _check_covers(index, ids)
     rows = static.loc[list(ids)] if len(ids) else static.iloc[:0]
     columns, encoding = [], []
     for name in static.columns:
@@ -132,19 +121,8 @@ def apply_static(encoding: list, static: Any, ids: list) -> np.ndarray:
         As :func:`encode_static`; and for a value far outside fit's range, or other than 0 and
         1 in a column that was a 0/1 flag in fit.
     """
-    if not isinstance(static, pd.DataFrame):
-        raise TypeError(
-            f"static must be a DataFrame indexed by series id, got {type(static).__name__}"
-        )
-    if static.index.has_duplicates:
-        dup = static.index[static.index.duplicated()][0]
-        raise ValueError(f"static has duplicate rows for series {dup!r}; keep one per series")
-    missing = [sid for sid in ids if sid not in static.index]
-    if missing:
-        raise ValueError(
-            f"static lacks series {missing[:5]}{' ...' if len(missing) > 5 else ''} "
-            f"({len(missing)} of {len(ids)}); it needs one row per series of y"
-        )
+    _check_frame(static)
+    _check_covers(static.index, ids)
     absent = [item["name"] for item in encoding if item["name"] not in map(str, static.columns)]
     if absent:
         raise ValueError(f"static lacks the columns {absent} the model was fit with")
@@ -199,4 +177,25 @@ def _check_fitted_range(item: dict, values: np.ndarray, ids: list) -> None:
             f"range fit saw ({low[0]:g} to {high[0]:g}; accepted: {lower[0]:g} to {upper[0]:g}, "
             f"{RANGE_SPANS} spans beyond it); check its units, or fit again on data that holds "
             f"such values ({int(bad.sum())} value(s) outside)"
+        )
+
+
+def _check_frame(static: Any) -> None:
+    """Refuse static features that are not a DataFrame with one row per series id."""
+    if not isinstance(static, pd.DataFrame):
+        raise TypeError(
+            f"static must be a DataFrame indexed by series id, got {type(static).__name__}"
+        )
+    if static.index.has_duplicates:
+        dup = static.index[static.index.duplicated()][0]
+        raise ValueError(f"static has duplicate rows for series {dup!r}; keep one per series")
+
+
+def _check_covers(index: pd.Index, ids: list) -> None:
+    """Refuse static features without a row for every series of ``ids``."""
+    missing = [sid for sid in ids if sid not in index]
+    if missing:
+        raise ValueError(
+            f"static lacks series {missing[:5]}{' ...' if len(missing) > 5 else ''} "
+            f"({len(missing)} of {len(ids)}); it needs one row per series of y"
         )
