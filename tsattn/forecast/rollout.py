@@ -34,6 +34,7 @@ def make_loss(kind: str, quantiles: Sequence[float] | None = None, free_running:
     """
     levels = None if quantiles is None else torch.tensor(list(quantiles), dtype=torch.float32)
     median = None if quantiles is None else list(quantiles).index(0.5)
+    on_device: dict[torch.device, torch.Tensor] = {}
 
     def loss(module: Seq2Seq, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         outputs, _ = decode(
@@ -48,7 +49,10 @@ def make_loss(kind: str, quantiles: Sequence[float] | None = None, free_running:
         if levels is not None:
             predicted = monotone_quantiles(outputs, median)  # (B, H, Q)
             diff = target[..., None] - predicted  # (B, H, Q)
-            q = levels.to(diff.device)  # (Q,)
+            # Moved once and kept: a copy from host memory every step waits for the GPU.
+            q = on_device.get(diff.device)
+            if q is None:
+                q = on_device[diff.device] = levels.to(diff.device)  # (Q,)
             pinball = torch.maximum(q * diff, (q - 1) * diff).mean(-1)  # (B, H)
             return torch.where(observed, pinball, 0.0).sum() / count
         if kind in distributions.COUNT_LOSSES:
