@@ -26,8 +26,10 @@ Examples
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
+from types import ModuleType
 from typing import Any
 
 from tsattn.distributed import is_main_process
@@ -139,14 +141,10 @@ class TensorBoardLogger(_EpochLogger):
         super().__init__(prefix)
         if log_dir is not None and not isinstance(log_dir, (str, os.PathLike)):
             raise TypeError(f"log_dir must be a path or None, got {type(log_dir).__name__}")
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError as error:
-            raise ImportError(
-                "TensorBoardLogger needs the tensorboard package: pip install "
-                f"'tsattn[tensorboard]' (or pip install tensorboard); {error}"
-            ) from error
-        self.writer = SummaryWriter(log_dir=None if log_dir is None else os.fspath(log_dir))
+        tensorboard = _import_extra("torch.utils.tensorboard", "tensorboard", "TensorBoardLogger")
+        self.writer = tensorboard.SummaryWriter(
+            log_dir=None if log_dir is None else os.fspath(log_dir)
+        )
 
     def _log(self, metrics: dict[str, float], step: int) -> None:
         for tag, value in metrics.items():
@@ -199,13 +197,7 @@ class MLflowLogger(_EpochLogger):
 
     def __init__(self, run: Any = None, *, prefix: str = ""):
         super().__init__(prefix)
-        try:
-            import mlflow
-        except ImportError as error:
-            raise ImportError(
-                "MLflowLogger needs the mlflow package: pip install 'tsattn[mlflow]' "
-                f"(or pip install mlflow); {error}"
-            ) from error
+        mlflow = _import_extra("mlflow", "mlflow", "MLflowLogger")
         self._mlflow = mlflow
         self.run_id = _run_id(run)
         self._client = None if self.run_id is None else mlflow.MlflowClient()
@@ -216,6 +208,17 @@ class MLflowLogger(_EpochLogger):
             return
         for key, value in metrics.items():
             self._client.log_metric(self.run_id, key, value, step=step)
+
+
+def _import_extra(module: str, package: str, logger: str) -> ModuleType:
+    """Import ``module`` of the optional ``package`` a logger needs, saying how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        raise ImportError(
+            f"{logger} needs the {package} package: pip install 'tsattn[{package}]' "
+            f"(or pip install {package}); {error}"
+        ) from error
 
 
 def _run_id(run: Any) -> str | None:
