@@ -66,14 +66,10 @@ def check_calendar(value: Any) -> list | bool:
         isinstance(value, (list, tuple)) and list(value) == ["auto"]
     ):
         return "auto"
-    names = [value] if isinstance(value, str) else value
-    try:
-        names = list(names)
-    except TypeError:
-        raise TypeError(
-            f"calendar_features must be False, True or a list of names from "
-            f"{list(CALENDAR_FEATURES)}, got {value!r}"
-        ) from None
+    names = _name_list(
+        value,
+        f"calendar_features must be False, True or a list of names from {list(CALENDAR_FEATURES)}",
+    )
     unknown = [n for n in names if n not in CALENDAR_FEATURES]
     if unknown or not names or len(set(names)) != len(names):
         raise ValueError(
@@ -206,14 +202,9 @@ def check_holidays(value: Any) -> tuple:
     """
     if value is None:
         return ()
-    names = [value] if isinstance(value, str) else value
-    try:
-        names = list(names)
-    except TypeError:
-        raise TypeError(
-            f"holidays must be None, a country code such as 'AU' or 'US-CA', or a list of them, "
-            f"got {value!r}"
-        ) from None
+    names = _name_list(
+        value, "holidays must be None, a country code such as 'AU' or 'US-CA', or a list of them"
+    )
     for name in names:
         parts = name.split("-", 1) if isinstance(name, str) else []
         if len(parts) < 1 or not parts[0].isalpha() or not all(parts):
@@ -312,3 +303,12 @@ def _period_days(periods: pd.PeriodIndex) -> float:
     """Length of one period of the index, in days."""
     probe = pd.Period("2001-01-01", freq=periods.freq)
     return float((probe.end_time - probe.start_time).total_seconds() / 86_400)
+
+
+def _name_list(value: Any, expected: str) -> list:
+    """``value`` as a list of names (one string is one name); else a TypeError ``expected``."""
+    names = [value] if isinstance(value, str) else value
+    try:
+        return list(names)
+    except TypeError:
+        raise TypeError(f"{expected}, got {value!r}") from None
