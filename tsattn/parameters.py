@@ -88,8 +88,11 @@ def _alias(name: str, value: Any) -> Any:
     """A column name for the forecasts: a non-empty string that is no key column."""
     if not isinstance(value, str) or not value.strip():
         raise TypeError(f"{name} must be a non-empty string or None, got {value!r}")
-    if value in ("unique_id", "ds", "cutoff"):
-        raise ValueError(f"{name}={value!r} would name a key column; pick another name")
+    if value in ("unique_id", "ds", "cutoff", "y"):
+        raise ValueError(
+            f"{name}={value!r} would name a key column (unique_id, ds, cutoff or y, the "
+            "actual values); pick another name"
+        )
     return value
 
 

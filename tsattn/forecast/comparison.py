@@ -30,6 +30,11 @@ def baseline_models(baselines, horizon: int, season: int) -> dict:
         baselines = [baselines]
     found = {}
     for item in baselines:
+        if isinstance(item, type):
+            raise TypeError(
+                f"baselines holds the class {item.__name__}: pass an instance "
+                f"({item.__name__}(...)) or its name"
+            )
         if isinstance(item, str):
             key = item.lower().replace("_", "").replace("-", "")
             if key not in _BASELINE_NAMES:

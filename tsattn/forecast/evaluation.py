@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from tsattn._validation import check_int
-from tsattn.forecast.outputs import point_forecasts
+from tsattn._validation import check_int, check_quantiles
+from tsattn.forecast import model_setup
+from tsattn.forecast.outputs import check_levels, point_forecasts
 from tsattn.forecast.panel.conversion import ID_COL, TARGET_COL, TIME_COL, to_panel
 from tsattn.forecast.panel.timegrid import time_keys
 from tsattn.forecast.panel.types import Layout
@@ -189,8 +190,16 @@ class EvaluationMixin:
             ``ETSForecaster``; ``Naive`` for that name). Time-zone-aware timestamps come back
             naive.
         """
+        if not isinstance(refit, (bool, np.bool_)):
+            raise TypeError(f"refit must be True or False, got {refit!r}")
         if refit:
             self._check_params()
+            if level is not None and not _has_intervals(self):
+                check_levels(level)
+                raise ValueError(
+                    "level needs intervals: quantiles below and above 0.5 or a count loss; set "
+                    "quantiles=(0.1, 0.5, 0.9) (say) or loss='poisson', or drop level"
+                )
         else:
             check_is_fitted(self, "context_")
         return cross_validation(self, y, X, static, n_windows, step, level, baselines, bool(refit))
@@ -284,3 +293,14 @@ class EvaluationMixin:
 
         check_is_fitted(self, "context_")
         return permutation_importance(self, y, X, static, n_repeats, random_state)
+
+
+def _has_intervals(estimator) -> bool:
+    """Whether a fit with ``estimator``'s parameters gives intervals.
+
+    It does with a count loss, or with quantiles on both sides of the median.
+    """
+    if model_setup.distribution(estimator.loss):
+        return True
+    levels, _ = check_quantiles(estimator.quantiles)
+    return bool(levels) and min(levels) < 0.5 < max(levels)

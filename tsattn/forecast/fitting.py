@@ -21,6 +21,7 @@ from tsattn.forecast import conformal, model_setup, rollout
 from tsattn.forecast.context import ForecastContext
 from tsattn.forecast.covariates.calendar import check_calendar, check_holidays
 from tsattn.forecast.covariates.spec import check_past_covariates
+from tsattn.forecast.importance import feature_blocks
 from tsattn.forecast.params import check_quantiles, check_warm_start
 from tsattn.forecast.preparation import HistoryPreparation, PreparationOptions, PreparedData
 from tsattn.forecast.state import FittedSettings
@@ -69,6 +70,7 @@ class FitStepsMixin:
         the run's seed, drawn after the data are prepared.
         """
         preparation, data = self._prepare(options, previous, y, X, static)
+        check_kept_names(self.keep_covariates, data.design.spec)
         model_setup.check_count_data(self.loss, data.panel.values)
         seed = draw_seed()
         train, valid = preparation.training_batches(data, self.validation_size, device)
@@ -231,3 +233,29 @@ class FitStepsMixin:
         ):
             raise ValueError("the model's outputs do not match its quantile levels")
         self._set_fitted_attributes()
+
+
+def check_kept_names(keep, spec) -> None:
+    """Raise when ``keep_covariates`` names a feature the prepared data do not have.
+
+    Parameters
+    ----------
+    keep : str or sequence of str
+        The forecaster's ``keep_covariates``.
+    spec : CovariateSpec
+        The covariate spec prepared from ``X``, ``static`` and the parameters.
+
+    Raises
+    ------
+    ValueError
+        Naming the unknown names and the features there are.
+    """
+    names = [keep] if isinstance(keep, str) else list(keep or ())
+    features = [block.name for block in feature_blocks(spec)]
+    unknown = [name for name in names if str(name) not in features]
+    if unknown:
+        raise ValueError(
+            f"keep_covariates names {unknown}, which are not features of this fit (its "
+            f"covariate, calendar, holiday and static features are {features}): name columns "
+            "of X or static, calendar features or holiday codes, or remove them"
+        )
