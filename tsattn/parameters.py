@@ -49,7 +49,7 @@ POINT_LOSSES = ("mae", "mse", "huber")
 LOSSES = (*POINT_LOSSES, "poisson", "negbin", "tweedie")
 MISSING = ("error", "mask")
 COVARIATE_SCALINGS = ("auto", "window", "series")
-BASELINES = ("theta", "theta_holt")
+BASELINES = ("auto", "theta", "holt", "theta_holt")
 
 # ----------------------------------------------------------------------------------------------
 # the rules of the parameters that are checked by functions of their own

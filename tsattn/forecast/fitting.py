@@ -212,6 +212,7 @@ class FitStepsMixin:
         self.series_ids_ = list(context.ids)
         self.freq_ = context.axis.freq
         self.quantiles_ = context.quantiles
+        self.baseline_ = context.baseline
         # A zeroed output head is the baseline alone (_fall_back_to_baseline), also when loaded.
         self.baseline_fallback_ = context.baseline is not None and all(
             not bool(parameter.detach().any()) for parameter in self.module_.head.parameters()

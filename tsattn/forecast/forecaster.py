@@ -124,14 +124,14 @@ class Seq2SeqForecaster(
         steps or fewer: ``ceil(input_size / 16)``, 3 for 36 monthly or 48 weekly values, 1 up
         to 16. Attention weights are reported per step, a segment's weight shared equally by
         its steps; the fitted value is in ``segment_length_``.
-    baseline : {"theta", "theta_holt", None}, default="theta"
-        A statistical forecast the network learns to correct, as the M4 winner (ES-RNN) built
-        on exponential smoothing, computed on the seasonally adjusted values from every
+    baseline : {"auto", "theta", "holt", "theta_holt", None}, default="auto"
+        A statistical forecast the network learns to correct (as the M4 winner, ES-RNN, built
+        on exponential smoothing), computed on the seasonally adjusted values from every
         window's own history; the network reads it at every decoder step and adds its output
-        to it. "theta" is the Theta method (the M3 winner: exponential smoothing plus half the
-        linear trend); "theta_holt" the mean of Theta and damped-trend Holt (a combination of
-        simple methods, whose trend bends where Theta's keeps rising). None: the network
-        forecasts on its own.
+        to it. "theta": the Theta method (the M3 winner); "holt": damped-trend Holt (on the
+        adjusted values: ETS with a damped trend and multiplicative seasons); "theta_holt":
+        their mean. "auto": the one of the three with the smallest scaled error over the last
+        two horizons of every series, for the whole panel (``baseline_``). None: no baseline.
     covariate_gate : bool, default=False
         Multiply every covariate feature (X, calendar, static) by a learnt gate in (0, 1),
         started at 0.5, a simple form of the Temporal Fusion Transformer's variable selection.
@@ -243,6 +243,8 @@ class Seq2SeqForecaster(
     seasonal_indices_ : numpy.ndarray
         (n_series_, season_length_) multiplicative indices, all ones for series that are not
         seasonal.
+    baseline_ : str or None
+        The baseline used ("auto" resolved); ``baseline_fallback_``: True when it forecasts alone.
     n_series_ : int
         Number of series seen in ``fit``.
     series_ids_ : list
@@ -286,7 +288,7 @@ class Seq2SeqForecaster(
         attention_size: int | None = None,
         decoder: str = "direct",
         segment_length: int | str = "auto",
-        baseline: str | None = "theta",
+        baseline: str | None = "auto",
         covariate_gate: bool = False,
         covariate_dropout: float = 0.0,
         covariate_selection: str | None = "validation",

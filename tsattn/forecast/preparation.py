@@ -35,7 +35,7 @@ from tsattn.forecast.panel.types import Panel
 from tsattn.forecast.params import default_input_size, resolve_scaler, short_history_warning
 from tsattn.forecast.state import FittedSettings, SeriesState
 from tsattn.forecast.statistics import seasonal
-from tsattn.forecast.statistics.baseline import baseline_states
+from tsattn.forecast.statistics.baseline import baseline_kind, baseline_states, choose_baseline
 from tsattn.forecast.statistics.seasonal import (
     adjustment_seasons,
     apply_indices,
@@ -50,12 +50,16 @@ def adjusted_histories(
     season_length: int | tuple[int, int],
     baseline: str | None,
     known_indices: np.ndarray | None = None,
+    horizon: int | None = None,
 ) -> tuple[Panel, np.ndarray, np.ndarray | None]:
     """The seasonally adjusted panel, its (n, m) indices and the baseline's states at every value.
 
     ``season_length``: the period, or (day, week) for two seasons
-    (:func:`~tsattn.forecast.statistics.seasonal.deseasonalize`). ``known_indices``: (n, m)
-    indices to use instead of estimating them, NaN rows where they are to be estimated.
+    (:func:`~tsattn.forecast.statistics.seasonal.deseasonalize`). ``baseline``: a kind, or
+    "auto" (a first fit only, which passes ``horizon``:
+    :func:`~tsattn.forecast.statistics.baseline.choose_baseline`); the kind chosen is the
+    states' :func:`~tsattn.forecast.statistics.baseline.baseline_kind`. ``known_indices``:
+    (n, m) indices to use instead of estimating them, NaN rows where they are to be estimated.
     """
     values, indices = deseasonalize(panel.values, panel.offsets, season_length)
     if known_indices is not None:
@@ -65,7 +69,12 @@ def adjusted_histories(
             indices[known] = known_indices[known]
             values = apply_indices(panel.values, panel.offsets, indices)
     panel = dataclasses.replace(panel, values=values)
-    states = None if baseline is None else baseline_states(panel.values, panel.offsets, baseline)
+    if baseline is None:
+        states = None
+    elif baseline == "auto":
+        _, states, _ = choose_baseline(panel.values, panel.offsets, horizon)
+    else:
+        states = baseline_states(panel.values, panel.offsets, baseline)
     return panel, indices, states
 
 
@@ -140,7 +149,9 @@ class HistoryPreparation:
         else:
             seasons = adjustment_seasons(season, panel.axis)
         season = seasons[0]  # the shortest season, for the short-history warning
-        panel, indices, states = adjusted_histories(panel, seasons, options.baseline)
+        panel, indices, states = adjusted_histories(
+            panel, seasons, options.baseline, horizon=options.horizon
+        )
         input_size = options.input_size
         if input_size is None:
             input_size = default_input_size(panel.lengths, options.horizon)
@@ -160,7 +171,7 @@ class HistoryPreparation:
             quantiles=options.quantiles,
             asked_quantiles=options.asked_quantiles,
             season_length=int(indices.shape[1]),
-            baseline=options.baseline,
+            baseline=None if states is None else baseline_kind(states),
             spec=design.spec,
             calibration=None,
         )
