@@ -155,6 +155,30 @@ def test_default_input_size_leaves_the_typical_series_whole_windows():
     assert default_input_size(np.array([5]), horizon=5) == 1
 
 
+def test_default_input_size_is_a_whole_long_season_where_histories_hold_two():
+    from tsattn.forecast.params import default_input_size
+
+    # Half-hourly data, next day: a week of input once the median series holds 2 weeks + h.
+    assert default_input_size(np.array([720, 720, 9000]), horizon=48, season=336) == 336
+    assert default_input_size(np.array([719, 719, 9000]), horizon=48, season=336) == 96
+    # Weekly sales: three years read a year; under two years keep 2h.
+    assert default_input_size(np.array([144] * 45), horizon=12, season=52) == 52
+    assert default_input_size(np.array([91] * 45), horizon=12, season=52) == 24
+    # A season within 2h changes nothing, however long the history.
+    assert default_input_size(np.array([5000]), horizon=18, season=12) == 36
+
+
+def test_half_hourly_fit_reads_a_week_when_the_history_holds_two():
+    index = pd.date_range("2014-01-06", periods=48 * 7 * 2 + 48, freq="30min")
+    t = np.arange(len(index))
+    y = pd.Series(1000 + 200 * np.sin(2 * np.pi * t / 48) + 50 * (t % 336 > 240), index=index)
+    model = Seq2SeqForecaster(
+        horizon=48, hidden_size=8, max_epochs=1, random_state=0, verbose=False
+    ).fit(y)
+    assert model.input_size_ == 336
+    assert len(model.predict()) == 48
+
+
 def test_fit_warns_when_most_histories_are_shorter_than_a_season_plus_the_horizon():
     index = pd.date_range("2020-01-01", periods=20, freq="MS")
     y = pd.Series(100 + np.arange(20.0), index=index)

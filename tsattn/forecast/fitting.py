@@ -29,7 +29,7 @@ from tsattn.forecast.windows.batches import WindowBatches
 from tsattn.io import params_to_json
 from tsattn.training import checkpoint_fingerprint, resolve_device
 
-# Validation windows per group in the comparison of the network with its baseline alone.
+# Validation windows per batch in the comparison of the network with its baseline alone.
 FALLBACK_GROUP = 32
 
 
@@ -143,17 +143,20 @@ class FitStepsMixin:
         )
 
     def _fall_back_to_baseline(self, settings: FittedSettings, valid: WindowBatches) -> None:
-        """Keep the baseline alone where the trained network forecasts it clearly worse.
+        """Keep the baseline alone where the trained network forecasts worse than it.
 
-        The rule: the validation windows (capped as training caps them) are taken in groups of
-        :data:`FALLBACK_GROUP` consecutive windows (series by series), and in each group the
-        loss of the trained network is compared with the loss of the baseline's own forecast
-        (the network's output head zeroed, so its correction is none). Where the network's
-        mean excess loss is more than two standard errors of the groups' excesses above zero
-        (with one group: any excess), the model keeps the zeroed head, warns, and
-        ``baseline_fallback_`` is True: a network worse than its starting point beyond the
-        noise of the validation windows is not kept, one that only ties it is. Nothing is
+        The rule (issue 23: the network must not end worse than its starting point on the
+        validation windows): on the validation windows (capped as training caps them), the
+        mean loss of the trained network is compared with the mean loss of the baseline's own
+        forecast (the network's output head zeroed, so its correction is none). Where the
+        network's is higher, the model keeps the zeroed head, warns, and
+        ``baseline_fallback_`` is True. The epoch kept was chosen on the same windows, which
+        favours the network: a network that is still worse there is worse. Nothing is
         compared without a baseline or validation windows.
+
+        A tolerance of two standard errors (measured, issue 23) kept networks that were worse
+        on the validation windows and on the held-out data alike (M3 yearly, seed 0: 16.58
+        against its baseline's 16.36 sMAPE).
         """
         if settings.baseline is None or not len(valid):
             return
@@ -175,13 +178,11 @@ class FitStepsMixin:
                 ours, theirs = float(loss(self.module_, batch)), float(loss(alone, batch))
                 excess.append(ours - theirs)
                 trained, baseline = trained + ours, baseline + theirs
-        excess = np.asarray(excess)
-        noise = 2 * excess.std(ddof=1) / np.sqrt(len(excess)) if len(excess) > 1 else 0.0
-        if excess.mean() > noise:
+        if np.mean(excess) > 0:
             warnings.warn(
                 f"the trained network's validation loss ({trained / len(excess):.4g}) is above "
-                f"its baseline's alone ({baseline / len(excess):.4g}) beyond the validation "
-                f"windows' noise: the model forecasts the {settings.baseline!r} baseline "
+                f"its baseline's alone ({baseline / len(excess):.4g}) on the validation "
+                f"windows: the model forecasts the {settings.baseline!r} baseline "
                 "without correction (baseline_fallback_ is True)",
                 UserWarning,
                 stacklevel=4,

@@ -30,11 +30,11 @@ class Seq2SeqForecaster(
     horizon : int, default=1
         Steps ahead to forecast.
     input_size : int or None, default=None
-        Steps of history the encoder reads. None: ``max(2 * horizon, 8)``, at most the median
-        series length minus the horizon (so that the typical series gives whole training
-        windows), at least 1. Never more than the longest series' length (``input_size_`` holds
-        the size used). Series shorter than this are padded and the padding is masked from
-        attention.
+        Steps of history the encoder reads. None: ``max(2 * horizon, 8)``, or the longest
+        season (52 weeks, 336 half-hours) where the median series holds two plus the horizon;
+        at most the median length minus the horizon (whole training windows), at least 1, never
+        more than the longest series (``input_size_`` holds the size used). Shorter series are
+        padded and the padding is masked from attention.
     season_length : int or None, default=None
         Seasonal period of a multiplicative seasonal adjustment: the network forecasts the
         adjusted series and the forecast is reseasonalised with each series' own indices. A

@@ -40,16 +40,34 @@ def check_warm_start(previous, horizon: int, levels) -> None:
         )
 
 
-def default_input_size(lengths: np.ndarray, horizon: int) -> int:
-    """``max(2 * horizon, 8)``, at most the median series length minus the horizon, at least 1.
+# The longest season becomes the default input where the typical series holds this many of
+# them plus the horizon: one season of input and at least one more of training origins.
+SEASONS_FOR_INPUT = 2
+
+
+def default_input_size(lengths: np.ndarray, horizon: int, season: int = 1) -> int:
+    """``max(2 * horizon, 8)``, or the longest season; at most the median length minus the horizon.
 
     A training window needs ``input_size + horizon`` values; where the typical series is shorter
     than that, every window's history would be mostly padding and no window would show the
     network the input length ``predict`` reads. Capping the input at what the median series
     holds keeps whole windows for half the series at least.
+
+    ``season`` is the data's longest seasonal period (52 for weekly data, a week, 336, for
+    half-hourly data). Where it is longer than ``2 * horizon`` and the median series holds
+    :data:`SEASONS_FOR_INPUT` seasons plus the horizon, the input is one whole season, so the
+    network sees the same time a season ago and each window is scaled over a whole cycle
+    rather than part of it. Seed 0: half-hourly NSW demand, next day, MAPE 3.88 with 96 steps
+    against 3.11 with 336 (MSTL 3.71); the simulator's 156 weeks, WAPE 51.9 with 24 weeks
+    against 42.6 with 52. With fewer than two seasons (Walmart trained to its 91st week) a
+    52-week input leaves under half a season of whole windows and was worse (WAPE 6.22
+    against 5.70), so shorter histories keep ``2 * horizon``.
     """
-    cap = int(np.median(lengths)) - int(horizon)
-    return max(min(max(2 * int(horizon), 8), cap), 1)
+    median = int(np.median(lengths))
+    size = max(2 * int(horizon), 8)
+    if season > size and median >= SEASONS_FOR_INPUT * season + horizon:
+        size = int(season)
+    return max(min(size, median - int(horizon)), 1)
 
 
 def short_history_warning(lengths: np.ndarray, horizon: int, season_length: int) -> str | None:

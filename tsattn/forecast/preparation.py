@@ -154,7 +154,7 @@ class HistoryPreparation:
         )
         input_size = options.input_size
         if input_size is None:
-            input_size = default_input_size(panel.lengths, options.horizon)
+            input_size = default_input_size(panel.lengths, options.horizon, max(seasons))
         # An input longer than the longest series would read padding only, and a huge one
         # would size every batch by it.
         input_size = min(input_size, int(panel.lengths.max()))
