@@ -117,3 +117,42 @@ def test_a_network_worse_than_its_baseline_falls_back(monthly_series, tmp_path):
     assert again.baseline_fallback_ == fell_back
     pd.testing.assert_series_equal(again.predict(), model.predict())
     assert not Seq2SeqForecaster(**tiny(baseline=None)).fit(monthly_series).baseline_fallback_
+
+
+@pytest.mark.filterwarnings("ignore:the trained network")
+@pytest.mark.parametrize("excess, fell_back", [(1e-3, True), (-1e-3, False)])
+def test_the_network_is_kept_only_where_it_is_not_worse_on_validation(
+    monthly_series, monkeypatch, excess, fell_back
+):
+    # The network's validation loss above its baseline's by far less than the groups' spread
+    # (+1 and -1): it is still worse there, so the baseline alone is kept (issue 23); below
+    # it by as little, the network stays.
+    import torch
+
+    from tsattn.forecast import fitting
+
+    calls = []
+
+    def noisy_loss(*args, **kwargs):
+        def loss(module, batch):
+            corrected = any(bool(p.detach().any()) for p in module.head.parameters())
+            calls.append(corrected)
+            group = (len(calls) - 1) // 2
+            spread = {0: 1.0, 1: -1.0}.get(group, 0.0)
+            return torch.tensor(1.0 + (excess + spread if corrected else 0.0))
+
+        return loss
+
+    original = Seq2SeqForecaster._fall_back_to_baseline
+
+    def compared_with_noisy_loss(self, settings, valid):
+        with monkeypatch.context() as patch:
+            patch.setattr(fitting.rollout, "make_loss", noisy_loss)
+            original(self, settings, valid)
+
+    monkeypatch.setattr(Seq2SeqForecaster, "_fall_back_to_baseline", compared_with_noisy_loss)
+    y = pd.DataFrame({f"s{k}": monthly_series.to_numpy() * (1 + k / 10) for k in range(6)},
+                     index=monthly_series.index)  # fmt: skip
+    model = Seq2SeqForecaster(**tiny()).fit(y)
+    assert len(calls) >= 4  # two groups of validation windows or more were compared
+    assert model.baseline_fallback_ is fell_back

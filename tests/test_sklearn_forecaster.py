@@ -67,4 +67,5 @@ def test_fit_leaves_params_untouched(series):
     before = f.get_params()
     f.fit(series)
     assert f.get_params() == before
-    assert f.input_size is None and f.input_size_ == 8  # max(2 * horizon, 8)
+    # A season (12) is longer than max(2 * horizon, 8) and the series holds two plus h.
+    assert f.input_size is None and f.input_size_ == 12
