@@ -534,7 +534,8 @@ def dataset_table(task: Task, tsattn_rows: list[dict], peers: dict[str, dict]) -
             f"| {row['model']} | {row['seed']} | {row['error']:.3f} | {row['seconds']:.1f} "
             f"| {per_fit(row):.1f} |"
         )
-    frame = pd.DataFrame(tsattn_rows)
+    frame = pd.DataFrame(tsattn_rows, columns=["model", "seed", "error", "seconds"])
+    frame = pd.DataFrame(tsattn_rows) if tsattn_rows else frame  # --peers-only: no rows
     if "seconds_per_fit" not in frame:
         frame["seconds_per_fit"] = frame.get("seconds", np.nan)
     for model, group in frame.groupby("model", sort=False):

@@ -148,6 +148,38 @@ def test_early_stopping_stops_after_patience_stale_epochs():
     assert_state_equal(module, valid.snapshots[2])
 
 
+@pytest.mark.parametrize("gain, epochs", [(0.001, 6), (0.01, 10)])
+def test_gains_under_half_a_percent_do_not_reset_the_patience(gain, epochs):
+    module = linear()
+    losses = [1.0 * (1 - gain) ** k for k in range(10)]
+    valid = ScheduledValidation(module, losses)
+    history = train(
+        module,
+        mse_or_forced,
+        Regression(),
+        valid,
+        config(max_epochs=10, early_stopping_patience=3),
+        rng(),
+    )
+    # 0.1% a epoch: never a reset after epoch 1, so the stop comes at 2 * patience; 1% a
+    # epoch resets every time. The weights kept are the lowest loss's either way.
+    assert len(history) == epochs
+    assert_state_equal(module, valid.snapshots[epochs - 1])
+
+
+def test_without_validation_any_training_loss_gain_resets_the_patience():
+    from tsattn.stopping import Progress
+
+    module = linear()
+    progress = Progress.start(module)
+    settings = config(max_epochs=10, early_stopping_patience=3)
+    for epoch in range(1, 11):
+        loss = 0.999**epoch
+        progress.history.append({"epoch": epoch, "train_loss": loss, "valid_loss": math.nan})
+        assert not progress.record(module, epoch, loss, settings)
+        assert progress.stale == 0
+
+
 def test_patience_none_never_stops():
     module = linear()
     valid = ScheduledValidation(module, [1.0] + [2.0] * 7)

@@ -18,6 +18,15 @@ from torch import nn
 
 __all__ = ["Progress", "copy_state"]
 
+# An epoch resets the early-stopping patience only where its validation loss is below that of
+# the epoch that last reset it by this share of it: smaller gains are within the epoch-to-epoch
+# noise of a validation loss, and on long histories they kept fits running for 30-70 epochs for
+# no measurable accuracy (issue 23, benchmarks/README.md). A training loss (no validation
+# windows) falls steadily by small steps that do count (M3 monthly cut to 30 values: sMAPE
+# 14.76 against 15.22 with the share), so any gain resets it. The best weights are those of
+# the lowest loss, however small the gain.
+MIN_GAIN = 0.005
+
 
 @dataclass
 class Progress:
@@ -32,7 +41,7 @@ class Progress:
     best_state : dict of str to torch.Tensor
         The module's weights at that epoch.
     stale : int
-        Epochs since the last improvement.
+        Epochs since the last improvement by :data:`MIN_GAIN` or more.
     finished : bool
         True once training ended (early stopping or the last epoch).
     reference_loss : float
@@ -91,8 +100,12 @@ class Progress:
 
         Also sets :attr:`finished` (an early stop or ``config.max_epochs`` reached).
         """
+        reference = self._patience_reference()
         if monitored < self.best_loss:
             self.best_loss, self.best_state = monitored, copy_state(module)
+        validated = bool(self.history) and math.isfinite(self.history[-1]["valid_loss"])
+        gain = MIN_GAIN * abs(reference) if validated else 0.0
+        if not math.isfinite(reference) or monitored < reference - gain:
             self.stale = 0
         else:
             self.stale += 1
@@ -102,6 +115,14 @@ class Progress:
         stop = patience is not None and self.stale >= patience and epoch >= 2 * patience
         self.finished = stop or epoch == config.max_epochs
         return stop
+
+    def _patience_reference(self) -> float:
+        """The monitored loss of the epoch that last reset the patience (``inf``: none yet)."""
+        before = self.history[:-1]  # the epochs before the one being recorded
+        if not before or self.stale >= len(before):
+            return math.inf
+        row = before[len(before) - 1 - self.stale]
+        return row["valid_loss"] if math.isfinite(row["valid_loss"]) else row["train_loss"]
 
     def best_epoch(self) -> int | None:
         """The epoch whose weights :attr:`best_state` holds (None before any epoch ended)."""
