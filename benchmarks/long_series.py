@@ -2,6 +2,8 @@
 
     OMP_NUM_THREADS=1 python benchmarks/long_series.py baselines --sets m3_monthly livestock \\
         --recent 3 5 8 0          # the baseline alone, indices from the last k seasons (0: all)
+    OMP_NUM_THREADS=1 python benchmarks/long_series.py baselines --sets m3_yearly livestock
+        # every kind and "auto" (its "chosen" column: the kind it resolved to per fold)
     OMP_NUM_THREADS=1 python benchmarks/long_series.py fit --sets livestock --seeds 0 1 2 \\
         [--params '{"baseline": "theta_holt"}'] [--recent 0] [--json rows.jsonl]
     OMP_NUM_THREADS=1 /work/benchenv/bin/python benchmarks/long_series.py fit \\
@@ -48,11 +50,12 @@ def _set_recent(k: int) -> None:
         seasonal.TESTED_SEASONS = None
 
 
-def baseline_frame(task: suite.Task, kind: str) -> pd.DataFrame:
-    """The baseline from every series' end, reseasonalised, as the forecaster computes it."""
+def baseline_frame(task: suite.Task, kind: str) -> tuple[pd.DataFrame, str]:
+    """The baseline from every series' end, reseasonalised, as the forecaster computes it,
+    and its kind ("auto" resolved)."""
     from tsattn.forecast.panel.conversion import from_forecasts, to_panel
     from tsattn.forecast.preparation import adjusted_histories
-    from tsattn.forecast.statistics.baseline import baseline_forecast
+    from tsattn.forecast.statistics.baseline import baseline_forecast, baseline_kind
     from tsattn.forecast.statistics.seasonal import adjustment_seasons, seasons_from_axis
 
     panel = to_panel(task.train)
@@ -60,14 +63,14 @@ def baseline_frame(task: suite.Task, kind: str) -> pd.DataFrame:
         seasons = adjustment_seasons(task.season, panel.axis)
     else:
         seasons = seasons_from_axis(panel.axis)
-    adjusted, indices, states = adjusted_histories(panel, seasons, kind)
+    adjusted, indices, states = adjusted_histories(panel, seasons, kind, horizon=task.horizon)
     ends = torch.as_tensor(states[adjusted.offsets[1:] - 1], dtype=torch.float64)
     forecast = baseline_forecast(ends, task.horizon).numpy()
     forecast = forecast * indices[:, np.arange(task.horizon) % indices.shape[1]]
     out = from_forecasts(
         forecast, ids=panel.ids, last=panel.last, axis=panel.axis, layout=panel.layout
     )
-    return out.rename(columns={"y": "yhat"})
+    return out.rename(columns={"y": "yhat"}), baseline_kind(states)
 
 
 def run_baselines(names: list[str], recents: list[int], kinds: list[str]) -> list[dict]:
@@ -78,9 +81,13 @@ def run_baselines(names: list[str], recents: list[int], kinds: list[str]) -> lis
             for k in recents:
                 _set_recent(k)
                 start = time.perf_counter()
-                errors = [suite.score(fold, baseline_frame(fold, kind)) for fold in task.folds()]
+                errors, chosen = [], []
+                for fold in task.folds():
+                    frame, resolved = baseline_frame(fold, kind)
+                    errors.append(suite.score(fold, frame))
+                    chosen.append(resolved)
                 rows.append({
-                    "set": name, "kind": kind, "recent": k, "metric": task.metric,
+                    "set": name, "kind": kind, "chosen": chosen, "recent": k, "metric": task.metric,
                     "error": float(np.mean(errors)), "seconds": time.perf_counter() - start,
                 })  # fmt: skip
                 print(json.dumps(rows[-1]), flush=True)
@@ -192,7 +199,7 @@ def main(argv=None) -> int:
     parser.add_argument("mode", choices=("baselines", "fit", "refresh"))
     parser.add_argument("--sets", nargs="+", default=["livestock"])
     parser.add_argument("--recent", type=int, nargs="+", default=None)
-    parser.add_argument("--kinds", nargs="+", default=["theta", "theta_holt"])
+    parser.add_argument("--kinds", nargs="+", default=["theta", "holt", "theta_holt", "auto"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--origins", type=int, nargs="+", default=None)
     parser.add_argument("--params", type=json.loads, default={})
@@ -202,7 +209,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     if args.mode == "baselines":
-        rows = run_baselines(args.sets, args.recent or [5], args.kinds)
+        from tsattn.forecast.statistics.seasonal import RECENT_SEASONS
+
+        rows = run_baselines(args.sets, args.recent or [RECENT_SEASONS], args.kinds)
     elif args.mode == "refresh":
         rows = run_refresh(args.seeds, [16, 30, 60, 100], args.params)
     else:

@@ -14,6 +14,8 @@ Data sets (``--datasets``; all by default):
 * ``walmart_holiday``: 45 stores' weekly sales (``../shared/data/walmart-store-sales.csv``),
   trained up to 2011-10-28, scored on the next 12 weeks (Thanksgiving to January), WAPE %.
 * ``walmart_last``: the same stores, the data's last 12 weeks held out, WAPE %.
+* ``walmart_8weeks``: the same stores trained to 2012-08-31, the next 8 weeks, MASE (season
+  52): issue 23's weekly-refresh row.
 * ``retail``: ``make_retail_sales(n_series=100, n_periods=156, seed=0)``, weekly, the last 12
   weeks held out, WAPE % (a fifth of its series are intermittent, so sMAPE and MAPE would be
   dominated by zero weeks). Sales only: no model gets the covariates.
@@ -27,7 +29,9 @@ Data sets (``--datasets``; all by default):
   and step. ``electricity_nsw``: the same for New South Wales alone.
 
 A data set of several origins (``Task.origins``) scores every model on each origin's fit and
-averages; ``seconds`` is then the sum over the origins and ``per fit`` the mean.
+averages; ``seconds`` is then the sum over the origins and ``per fit`` the mean. The summary's
+last column is tsattn's seconds per fit over AutoTheta's where AutoTheta ran in the same run
+(``--peers autotheta``): cached seconds come from another load and are not compared.
 
 tsattn runs ``Seq2SeqForecaster(horizon=h, random_state=seed, verbose=False)``: only the horizon
 is given. The weekly data carry dates, so the forecaster reads their frequency (season 52);
