@@ -130,8 +130,8 @@ class Seq2SeqForecaster(
         window's own history; the network reads it at every decoder step and adds its output
         to it. "theta": the Theta method (the M3 winner); "holt": damped-trend Holt (on the
         adjusted values: ETS with a damped trend and multiplicative seasons); "theta_holt":
-        their mean. "auto": the one of the three with the smallest scaled error over the last
-        two horizons of every series, for the whole panel (``baseline_``). None: no baseline.
+        their mean. "auto": Theta, unless another of the three forecasts the last two horizons
+        of the series better beyond the noise, one for the panel (``baseline_``). None: none.
     covariate_gate : bool, default=False
         Multiply every covariate feature (X, calendar, static) by a learnt gate in (0, 1),
         started at 0.5, a simple form of the Temporal Fusion Transformer's variable selection.

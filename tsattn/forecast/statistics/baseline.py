@@ -83,8 +83,9 @@ def choose_baseline(
     every series weighs the same whatever its level; the panel's error is the mean over
     series. Origins with fewer than 4 values before them are not scored (a trend from three
     values is noise). Theta is kept unless a candidate's error is lower, series by series, by
-    more than two standard errors of the differences (a tie on a few series changes nothing);
-    the candidates are tried in the order of :data:`CANDIDATES`, each against the one kept.
+    more than two standard errors of the differences (a tie on a few series changes nothing,
+    and a single series keeps Theta: two windows cannot tell the candidates apart); the
+    candidates are tried in the order of :data:`CANDIDATES`, each against the one kept.
 
     Parameters
     ----------
