@@ -26,6 +26,11 @@ __all__ = ["Progress", "copy_state"]
 # 14.76 against 15.22 with the share), so any gain resets it. The best weights are those of
 # the lowest loss, however small the gain.
 MIN_GAIN = 0.005
+# No early stop before this many times the patience: a barely trained model's flat forecast
+# can score a validation low that takes many epochs to beat (seen on AirPassengers and M3).
+# One patience instead saved a third of the time on small panels but stopped M3 monthly
+# before the network beat its baseline (sMAPE 13.694 -> 13.738 over 3 seeds; issue 23).
+MIN_EPOCHS_IN_PATIENCES = 2
 
 
 @dataclass
@@ -110,9 +115,11 @@ class Progress:
         else:
             self.stale += 1
         patience = config.early_stopping_patience
-        # A barely trained model's flat forecast can score a validation low that takes
-        # many epochs to beat (seen on AirPassengers and M3): no stop before 2 * patience.
-        stop = patience is not None and self.stale >= patience and epoch >= 2 * patience
+        stop = (
+            patience is not None
+            and self.stale >= patience
+            and epoch >= MIN_EPOCHS_IN_PATIENCES * patience
+        )
         self.finished = stop or epoch == config.max_epochs
         return stop
 
