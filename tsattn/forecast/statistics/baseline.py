@@ -73,7 +73,7 @@ def baseline_states(values: np.ndarray, offsets: np.ndarray, kind: str) -> np.nd
 def choose_baseline(
     values: np.ndarray, offsets: np.ndarray, horizon: int
 ) -> tuple[str, np.ndarray, dict[str, float]]:
-    """``baseline="auto"``: the candidate with the smallest scaled error over the last horizons.
+    """``baseline="auto"``: Theta, or a candidate that forecasts the last horizons clearly better.
 
     Every candidate of :data:`CANDIDATES` forecasts ``horizon`` steps from
     :data:`CHOICE_ORIGINS` origins per series (the last ``horizon`` values, and the
