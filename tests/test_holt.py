@@ -147,3 +147,42 @@ def test_untrained_correction_starts_at_the_combination(monthly_series):
     values = monthly_series.to_numpy(np.float64)
     expected = _baseline_from_ends(values, np.array([0, len(values)]), 3, 1, "theta_holt")
     np.testing.assert_allclose(f.predict().to_numpy(), expected[0], rtol=1e-5)
+
+
+# ----------------------------------------------------------------------------------------
+# The two ways of computing the states: time steps (many series) and linear filters (few)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_filtered_states_equal_the_step_by_step_recursion(seed):
+    from tsattn.forecast.statistics import holt
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(60.0)
+    rows = [
+        100 + 0.5 * t + np.cumsum(rng.normal(size=60)),  # a trend with noise
+        np.full(60, 7.0),  # constant: every combination ties, the first wins
+        np.r_[np.arange(30.0), np.full(30, 29.0)],  # a trend that stops
+        rng.gamma(2.0, 3.0, 60),  # noise around a level
+    ]
+    block = np.array(rows)
+    block[0, [3, 17, 18, 40]] = np.nan  # missing values
+    block[3, :5] = np.nan  # a series that starts late
+    block[2, 45:] = np.nan  # and one that ends early (padding)
+    expected = holt._stepwise_block_states(block)
+    got = holt._filtered_block_states(block)
+    np.testing.assert_array_equal(got[..., 2], expected[..., 2])  # the same damping chosen
+    np.testing.assert_allclose(got[..., :2], expected[..., :2], rtol=1e-7, atol=1e-7)
+
+
+def test_few_long_series_take_the_filters_and_many_the_steps(monkeypatch):
+    from tsattn.forecast.statistics import holt
+
+    taken = []
+    monkeypatch.setattr(holt, "_filtered_block_states", lambda b: taken.append("filters") or
+                        np.zeros((*b.shape, 3)))  # fmt: skip
+    monkeypatch.setattr(holt, "_stepwise_block_states", lambda b: taken.append("steps") or
+                        np.zeros((*b.shape, 3)))  # fmt: skip
+    holt.holt_states(np.arange(500.0), np.array([0, 500]))
+    holt.holt_states(np.arange(900.0), np.arange(0, 901, 30))
+    assert taken == ["filters", "steps"]
