@@ -55,9 +55,10 @@ class WindowIndex:
 # on a long series the cost grows with the history while consecutive windows are near copies:
 # 96 days of half-hourly data (input 96 + horizon 48) make an epoch the minimum 20 batches
 # instead of 50, and a fit of ~45,000 steps 18 CPU seconds instead of 74 (MAPE 3.88 against
-# 3.72 on NSW's next day from 3 origins, seed 0; MSTL 3.71). The bound is 2,304 values at
-# input 48 + horizon 24 and 288 at the smallest window (8 + 1): every M3, Walmart and livestock
-# series trains whole.
+# 3.72 on NSW's next day from 3 origins, seed 0; MSTL 3.71; measured at input 96, before the
+# input became a week: at 336 + 48 a half-hourly series trains on its last 256 days). The
+# bound is 2,304 values at input 48 + horizon 24 and 288 at the smallest window (8 + 1): every
+# M3, Walmart and livestock series trains whole.
 TRAIN_SPANS = 32
 
 
