@@ -146,10 +146,11 @@ class FitStepsMixin:
         """Keep the baseline alone where the trained network forecasts worse than it.
 
         The rule (issue 23: the network must not end worse than its starting point on the
-        validation windows): on the validation windows (capped as training caps them), the
-        mean loss of the trained network is compared with the mean loss of the baseline's own
-        forecast (the network's output head zeroed, so its correction is none). Where the
-        network's is higher, the model keeps the zeroed head, warns, and
+        validation windows): on the validation windows (capped as training caps them), taken
+        in batches of :data:`FALLBACK_GROUP`, the loss of the trained network is compared with
+        the loss of the baseline's own forecast (the network's output head zeroed, so its
+        correction is none). Where the network's is higher on the mean over the batches, the
+        model keeps the zeroed head, warns, and
         ``baseline_fallback_`` is True. The epoch kept was chosen on the same windows, which
         favours the network: a network that is still worse there is worse. Nothing is
         compared without a baseline or validation windows.

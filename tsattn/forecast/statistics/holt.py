@@ -25,7 +25,11 @@ import numpy as np
 import torch
 from scipy.signal import lfilter
 
-from tsattn.forecast.statistics.series_blocks import prefix_states
+from tsattn.forecast.statistics.series_blocks import (
+    back_on_time_axis,
+    observed_to_left,
+    prefix_states,
+)
 
 # The smoothing grid: level weights from slow to naive, trend weights as shares of the level
 # weight (beta <= alpha, as ETS requires), damping in ETS's usual range [0.8, 0.98]. The first
@@ -150,12 +154,7 @@ def _filtered_block_states(block: np.ndarray) -> np.ndarray:
     Two passes over the grid keep the tie rule (the earliest combination within rounding of
     the smallest error) without holding every combination's errors at once.
     """
-    n, width = block.shape
-    observed = ~np.isnan(block)  # (n, T)
-    seen = np.cumsum(observed, axis=1)  # (n, T) values observed up to each step
-    compact = np.zeros((n, max(int(seen[:, -1].max()), 1)))  # (n, K)
-    row, step = np.nonzero(observed)
-    compact[row, seen[row, step] - 1] = block[row, step]
+    compact, seen = observed_to_left(block)  # (n, K), (n, T)
     smallest = np.full(compact.shape, np.inf)  # the best error of every prefix
     largest_rr = np.zeros(compact.shape)  # max over the grid of |S_rr|, the tie tolerance's unit
     for combination in range(len(ALPHAS)):
@@ -174,18 +173,14 @@ def _filtered_block_states(block: np.ndarray) -> np.ndarray:
         phi = np.where(take, PHIS[combination], phi)
         chosen |= take
     # Back on the time axis: before any value the state is zero with the first damping.
-    last = np.maximum(seen - 1, 0)  # (n, T)
-    rows = np.arange(n)[:, None]
-    before = seen == 0
-    out = np.stack(
+    return np.stack(
         [
-            np.where(before, 0.0, level[rows, last]),
-            np.where(before, 0.0, trend[rows, last]),
-            np.where(before, PHIS[0], phi[rows, last]),
+            back_on_time_axis(level, seen, 0.0),
+            back_on_time_axis(trend, seen, 0.0),
+            back_on_time_axis(phi, seen, PHIS[0]),
         ],
         axis=-1,
     )
-    return out
 
 
 def _combination(compact: np.ndarray, combination: int):

@@ -48,6 +48,41 @@ def length_chunks(
         begin = end
 
 
+def observed_to_left(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's observed values moved to the left, for recursions that skip missing values.
+
+    Parameters
+    ----------
+    block : numpy.ndarray
+        (n, T) values, NaN where missing or padding.
+
+    Returns
+    -------
+    compact : numpy.ndarray
+        (n, K) each row's observed values in order, zeros after them; K >= 1.
+    seen : numpy.ndarray
+        (n, T) how many values each row has observed up to and including each step.
+    """
+    observed = ~np.isnan(block)  # (n, T)
+    seen = np.cumsum(observed, axis=1)  # (n, T)
+    compact = np.zeros((block.shape[0], max(int(seen[:, -1].max()), 1)))  # (n, K)
+    row, step = np.nonzero(observed)
+    compact[row, seen[row, step] - 1] = block[row, step]
+    return compact, seen
+
+
+def back_on_time_axis(compact: np.ndarray, seen: np.ndarray, before: float) -> np.ndarray:
+    """(n, K) results per observed value read back at every step of the (n, T) time axis.
+
+    A step reads the result after the last value observed up to it; steps before any value
+    read ``before``. The inverse of :func:`observed_to_left` for states that missing values
+    leave unchanged.
+    """
+    last = np.maximum(seen - 1, 0)  # (n, T)
+    rows = np.arange(compact.shape[0])[:, None]
+    return np.where(seen > 0, compact[rows, last], before)
+
+
 def padded_block(
     values: np.ndarray, offsets: np.ndarray, chunk: np.ndarray, fill: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -25,7 +25,11 @@ import numpy as np
 import torch
 from scipy.signal import lfilter
 
-from tsattn.forecast.statistics.series_blocks import prefix_states
+from tsattn.forecast.statistics.series_blocks import (
+    back_on_time_axis,
+    observed_to_left,
+    prefix_states,
+)
 
 # SES weights tried (finer where series are smooth): a grid of 28 values changes the forecasts
 # by far less than their errors, and is evaluated for every window in one vectorised pass where
@@ -81,10 +85,7 @@ def _block_states(block: np.ndarray) -> np.ndarray:
     # values change nothing, so the recursion runs over each row's observed values only (moved
     # to the left), as one linear filter over time per weight, and the states are read back at
     # every step from the last observed value before it.
-    seen = np.cumsum(observed, axis=1)  # (n, T) values observed up to each step
-    compact = np.zeros((n, max(int(seen[:, -1].max()), 1)))  # (n, K)
-    row, step = np.nonzero(observed)
-    compact[row, seen[row, step] - 1] = y[row, step]
+    compact, seen = observed_to_left(block)  # (n, K), (n, T)
     k = np.arange(compact.shape[1], dtype=np.float64)  # (K,)
     best_error = np.full(compact.shape, np.inf)
     best_level = np.zeros(compact.shape)
@@ -104,10 +105,8 @@ def _block_states(block: np.ndarray) -> np.ndarray:
         best_level = np.where(better, level0 + left * (1 - alpha) * start, best_level)
         best_alpha = np.where(better, alpha, best_alpha)
     # Back on the time axis: before any value the level is 0 and the weight the smallest.
-    last = np.maximum(seen - 1, 0)  # (n, T)
-    rows = np.arange(n)[:, None]
-    level = np.where(seen > 0, best_level[rows, last], 0.0)
-    alpha = np.where(seen > 0, best_alpha[rows, last], ALPHAS[0])
+    level = back_on_time_axis(best_level, seen, 0.0)
+    alpha = back_on_time_axis(best_alpha, seen, ALPHAS[0])
     return np.stack([level, alpha, slope, count], axis=-1).astype(np.float32)
 
 
