@@ -40,9 +40,14 @@ def _fitted(args, interrupt: Interrupt):
         if X is not None:
             check_horizon_covered(y, X, names, args)
     model = Seq2SeqForecaster(**estimator_params(args))
+    from tsattn.distributed import is_main_process
+
     with warnings.catch_warnings():
         # An interrupt is reported as the exit code, on one line, not as this warning.
         warnings.filterwarnings("ignore", message="training interrupted", category=RuntimeWarning)
+        if not is_main_process():
+            # Every rank fits the same model and would warn the same; rank 0 speaks for all.
+            warnings.simplefilter("ignore")
         model.fit(y, X=X, static=static)
     if interrupt.seen:  # the training loop kept the weights so far and returned
         raise KeyboardInterrupt
